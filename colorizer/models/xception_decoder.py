@@ -1,0 +1,36 @@
+"""The founding report's pretrained model (section 5.3): frozen Xception + transposed-conv decoder."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from colorizer.models.registry import register_model
+
+
+@register_model
+def xception_decoder(image_size: int = 128, weights: str | None = "imagenet") -> keras.Model:
+    """Report 5.3: gray->3 channel conv, frozen Xception encoder, 5 Conv2DTranspose to ab.
+
+    ``weights="imagenet"`` uses Keras' download/cache of the ImageNet weights (needs internet
+    once); ``weights=None`` builds the same graph with random weights (offline tests).
+    """
+    if image_size % 32 or image_size < 96:
+        raise ValueError(f"xception_decoder needs image_size >= 96 divisible by 32, got {image_size}")
+    encoder = keras.applications.Xception(
+        include_top=False, weights=weights, input_shape=(image_size, image_size, 3)
+    )
+    encoder.trainable = False
+    return keras.Sequential(
+        [
+            keras.Input((image_size, image_size, 1), name="lightness"),
+            layers.Conv2D(3, 3, padding="same", name="gray_to_rgb"),
+            encoder,
+            layers.Conv2DTranspose(512, 3, strides=2, padding="same", activation="relu"),
+            layers.Conv2DTranspose(128, 3, strides=2, padding="same", activation="relu"),
+            layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu"),
+            layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu"),
+            layers.Conv2DTranspose(2, 3, strides=2, padding="same", activation="tanh", name="ab"),
+        ],
+        name="xception_decoder",
+    )
