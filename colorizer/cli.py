@@ -1,0 +1,179 @@
+"""The ``colorizer`` command line: a thin layer over the library.
+
+    colorizer models                         the registered architectures
+    colorizer train --model NAME --data DIR  train (``--resume RUN`` continues a run)
+    colorizer evaluate --model RUN --data DIR
+    colorizer colorize INPUT... -o OUTDIR --model RUN
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _model_args(pairs: list[str]) -> dict:
+    """--model-arg key=value pairs; values are parsed as JSON when they can be."""
+    args = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--model-arg expects key=value, got {pair!r}")
+        try:
+            args[key] = json.loads(value)
+        except json.JSONDecodeError:
+            args[key] = value
+    return args
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from colorizer.models import create_model, list_models, model_description
+
+    print(f"{'name':<18} {'params':>12} {'trainable':>12}  description")
+    for name in list_models():
+        model = create_model(name, **({"weights": None} if name == "xception_decoder" else {}))
+        trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+        print(f"{name:<18} {model.count_params():>12,} {trainable:>12,}  {model_description(name)}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from colorizer.train import TrainConfig, train
+
+    if args.resume:
+        config = TrainConfig.load(Path(args.resume) / "config.json")
+        if args.epochs:
+            config.epochs = args.epochs
+        run = train(config, resume=True)
+    else:
+        if not args.model or not args.data:
+            raise SystemExit("train needs --model and --data (or --resume RUN_FOLDER)")
+        config = TrainConfig(
+            model=args.model, data=args.data, output=args.output or "",
+            epochs=args.epochs or 10, batch_size=args.batch_size, lr=args.lr,
+            optimizer=args.optimizer or "", image_size=args.image_size,
+            model_args=_model_args(args.model_arg) | ({"width": args.width} if args.width else {}),
+            augment=[a for a in args.augment.split(",") if a], limit=args.limit,
+            val_limit=args.val_limit, early_stopping=args.early_stopping,
+            strategy=args.strategy, seed=args.seed,
+        )
+        run = train(config)
+    print(f"run folder: {run}  (best model in {run / 'model'})")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from colorizer.evaluate import evaluate, format_table
+    from colorizer.hub import load_model
+
+    model = load_model(args.model)
+    output = args.output or Path("runs") / f"evaluate-{Path(args.model).name}-{args.split}"
+    summary = evaluate(model, args.data, split=args.split, batch_size=args.batch_size,
+                       limit=args.limit, grid_images=args.grid, output=output)
+    print(f"{summary['model']} on {summary['data']} ({summary['split']}, {summary['images']} "
+          f"images, {summary['image_size']} px)")
+    print(format_table(summary))
+    print(f"wrote {Path(output) / 'metrics.json'} and {Path(output) / 'grid.png'}")
+    return 0
+
+
+def cmd_colorize(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from colorizer.batch import plan_outputs
+    from colorizer.hub import load_model
+    from colorizer.images import ImageError
+    from colorizer.inference import colorize
+
+    jobs, skipped = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
+    model = load_model(args.model) if jobs else None
+    written = 0
+    for source, target in tqdm(jobs, desc="colorizing", unit="image", disable=args.quiet):
+        try:
+            result = colorize(source, model, max_pixels=args.max_pixels)
+        except ImageError as error:
+            skipped.append((source, str(error)))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        result.save(target)
+        written += 1
+    print(f"wrote {written} image(s) to {args.output}")
+    if skipped:
+        print(f"skipped {len(skipped)}:")
+        for source, why in skipped:
+            print(f"  {source}: {why}")
+    return 0 if written or not skipped else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from colorizer import __version__
+    from colorizer.images import DEFAULT_MAX_PIXELS
+
+    parser = argparse.ArgumentParser(prog="colorizer", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"colorizer {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    models = commands.add_parser("models", help="list the registered architectures")
+    models.set_defaults(func=cmd_models)
+
+    train = commands.add_parser("train", help="train a model")
+    train.add_argument("--model", help="architecture name (see `colorizer models`)")
+    train.add_argument("--data", help="image folder (train.txt/val.txt optional) or list file")
+    train.add_argument("--output", help="run folder (default runs/<model>-<time>)")
+    train.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
+    train.add_argument("--epochs", type=int, help="total epochs (default 10)")
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--optimizer", choices=["adam", "rmsprop"],
+                       help="default: the report's (rmsprop for autoencoder, else adam)")
+    train.add_argument("--image-size", type=int, default=128)
+    train.add_argument("--width", type=float, help="width multiplier (cnn)")
+    train.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
+                       help="extra architecture argument, repeatable")
+    train.add_argument("--augment", default="flip", help="comma list of flip,crop ('' = none)")
+    train.add_argument("--limit", type=int, default=0, help="use the first N training images")
+    train.add_argument("--val-limit", type=int, default=0, help="use the first N val images")
+    train.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE")
+    train.add_argument("--strategy", choices=["default", "mirrored", "multiworker"],
+                       default="default")
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(func=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a model against baselines")
+    evaluate.add_argument("--model", required=True, help="model folder or training run folder")
+    evaluate.add_argument("--data", required=True)
+    evaluate.add_argument("--split", default="val", choices=["train", "val"])
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--limit", type=int, default=0, help="evaluate the first N images")
+    evaluate.add_argument("--grid", type=int, default=8, help="images in grid.png")
+    evaluate.add_argument("--output", help="folder for metrics.json and grid.png")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    colorize = commands.add_parser("colorize", help="colorize images at full resolution")
+    colorize.add_argument("inputs", nargs="+", help="image files and/or folders (recursive)")
+    colorize.add_argument("-o", "--output", required=True, help="output folder (PNG files)")
+    colorize.add_argument("--model", required=True, help="model folder or training run folder")
+    colorize.add_argument("--overwrite", action="store_true",
+                          help="replace existing outputs (inputs are never replaced)")
+    colorize.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
+    colorize.add_argument("--quiet", action="store_true", help="no progress bar")
+    colorize.set_defaults(func=cmd_colorize)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, FileExistsError, ValueError, TypeError) as error:
+        print(f"colorizer {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Evaluation against two trivial baselines, as a table, JSON and the report's "test stage" grid.
+
+Predictors compared on the same images:
+  model  the model's prediction
+  gray   a = b = 0 (what the black-and-white input already is)
+  mean   the mean ab of the evaluated images (the best constant colour)
+Metrics (defined in :mod:`colorizer.metrics`): ab MSE at model size in Lab units; PSNR and SSIM
+of the full-resolution RGB result; colourfulness of results and originals and mean |dCF|; AuC.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from colorizer import color, data, metrics
+from colorizer.images import read_image
+from colorizer.inference import compose, lightness_of, predict_ab
+from colorizer.models import get_spec
+
+PREDICTORS = ("model", "gray", "mean")
+COLUMNS = (
+    ("ab_mse", "ab MSE", "{:.2f}"),
+    ("psnr", "PSNR dB", "{:.2f}"),
+    ("ssim", "SSIM", "{:.4f}"),
+    ("colourfulness", "CF", "{:.2f}"),
+    ("delta_cf", "mean |dCF|", "{:.2f}"),
+    ("auc", "AuC %", "{:.2f}"),
+)
+
+
+def _predict_all(model, pixels: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Model-size ab truth and prediction (Lab units) for cached uint8 pixels."""
+    truths, predictions = [], []
+    size = pixels.shape[1]
+    for lightness, ab in data.make_dataset(pixels, size, batch_size):
+        lightness_lab = lightness * color.L_SCALE + color.L_CENTER
+        predictions.append(predict_ab(model, lightness_lab))
+        truths.append(color.denormalize_ab(ab).numpy())
+    return np.concatenate(truths), np.concatenate(predictions)
+
+
+def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_size: int = 32,
+             limit: int = 0, grid_images: int = 8, output: str | Path | None = None,
+             val_fraction: float = 0.2, seed: int = 0) -> dict[str, Any]:
+    """Evaluate ``model`` on ``split`` of ``data_path``; write metrics.json and grid.png to output."""
+    size = get_spec(model).image_size
+    paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
+    if limit:
+        paths = paths[:limit]
+    pixels, kept, report = data.load_images(paths, size, skip_grayscale=False)
+    if not kept:
+        raise ValueError(f"no readable images in {data_path} ({split})")
+    ab_true, ab_model = _predict_all(model, pixels, batch_size)
+    mean_ab = ab_true.reshape(-1, 2).mean(axis=0)
+    predictions = {
+        "model": ab_model,
+        "gray": np.zeros_like(ab_true),
+        "mean": np.broadcast_to(mean_ab, ab_true.shape),
+    }
+    per_image = {name: {k: [] for k in ("psnr", "ssim", "colourfulness", "delta_cf")}
+                 for name in PREDICTORS}
+    curves = {name: [] for name in PREDICTORS}
+    original_cf = []
+    grid = []
+    for index, path in enumerate(kept):
+        rgb, _ = read_image(path)
+        original = np.round(rgb * 255.0).astype(np.uint8)
+        lightness = lightness_of(tf.constant(rgb)).numpy()
+        cf_original = metrics.colourfulness(original)
+        original_cf.append(cf_original)
+        results = {}
+        for name in PREDICTORS:
+            result = compose(lightness, predictions[name][index])
+            results[name] = result
+            scores = per_image[name]
+            scores["psnr"].append(metrics.psnr(result, original))
+            scores["ssim"].append(metrics.ssim(result, original))
+            cf = metrics.colourfulness(result)
+            scores["colourfulness"].append(cf)
+            scores["delta_cf"].append(abs(cf - cf_original))
+            curves[name].append(metrics.accuracy_curve(predictions[name][index], ab_true[index]))
+        if len(grid) < grid_images:
+            grid.append((results["gray"], results["model"], original))
+
+    summary: dict[str, Any] = {
+        "data": str(data_path),
+        "split": split,
+        "images": len(kept),
+        "skipped_unreadable": report.unreadable,
+        "image_size": size,
+        "model": get_spec(model).architecture,
+        "model_args": get_spec(model).args,
+        "mean_ab": [float(v) for v in mean_ab],
+        "original_colourfulness": float(np.mean(original_cf)),
+        "results": {},
+    }
+    for name in PREDICTORS:
+        summary["results"][name] = {
+            "ab_mse": metrics.ab_mse(predictions[name], ab_true),
+            **{k: float(np.mean(v)) for k, v in per_image[name].items()},
+            "auc": 100.0 * metrics.auc(np.mean(curves[name], axis=0)),
+        }
+    if output is not None:
+        output = Path(output)
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "metrics.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        if grid:
+            save_grid(grid, output / "grid.png")
+    return summary
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    """The results of :func:`evaluate` as a Markdown table."""
+    header = "| predictor | " + " | ".join(title for _, title, _ in COLUMNS) + " |"
+    lines = [header, "|" + " --- |" * (len(COLUMNS) + 1)]
+    for name, scores in summary["results"].items():
+        cells = [fmt.format(scores[key]) for key, _, fmt in COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append(f"| original | | | | {summary['original_colourfulness']:.2f} | 0.00 | 100.00 |")
+    return "\n".join(lines)
+
+
+def save_grid(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], path: Path) -> None:
+    """The report's test stage: one row per image, gray input | prediction | original."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(len(rows), 3, figsize=(9, 3 * len(rows)), squeeze=False)
+    for row, images in zip(axes, rows):
+        for axis, image, title in zip(row, images, ("gray input", "prediction", "original")):
+            axis.imshow(image)
+            axis.set_title(title)
+            axis.axis("off")
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)

@@ -1,0 +1,102 @@
+"""Model folders: ``save_pretrained`` / ``load_pretrained``.
+
+A model folder holds ``config.json`` (architecture, build arguments, input size, normalisation,
+package version; sorted keys) and ``model.weights.h5`` (Keras weights, no pickled code). Loading
+rebuilds the architecture through the registry and loads the weights into it, so nothing from the
+folder is ever executed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from colorizer import __version__, color
+from colorizer.models import create_model, get_spec
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.weights.h5"
+# Build arguments that only matter when a model is first created (e.g. downloading ImageNet
+# weights): a saved folder already holds every weight, so these are reset on load.
+_INITIALISATION_ARGS = {"weights": None}
+
+
+def save_pretrained(model: keras.Model, folder: str | Path, *, extra: dict[str, Any] | None = None
+                    ) -> Path:
+    """Write ``model`` as a model folder; ``extra`` entries are added to config.json."""
+    spec = get_spec(model)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {
+        "architecture": spec.architecture,
+        "args": spec.args,
+        "image_size": spec.image_size,
+        "normalization": color.normalization(),
+        "colorizer_version": __version__,
+        "keras_version": keras.__version__,
+        **(extra or {}),
+    }
+    (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    model.save_weights(folder / WEIGHTS_NAME)
+    return folder
+
+
+def read_config(folder: str | Path) -> dict[str, Any]:
+    """The config.json of a model folder, checked for the fields loading needs."""
+    path = Path(folder) / CONFIG_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} is not a model folder: {CONFIG_NAME} is missing")
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    missing = {"architecture", "args"} - set(config)
+    if missing:
+        raise ValueError(f"{path} lacks {sorted(missing)}")
+    if config.get("normalization", color.normalization()) != color.normalization():
+        raise ValueError(
+            f"{path} was saved with normalisation {config['normalization']}, this version uses "
+            f"{color.normalization()}"
+        )
+    return config
+
+
+def load_pretrained(folder: str | Path) -> keras.Model:
+    """Rebuild the model saved in ``folder`` and load its weights."""
+    folder = Path(folder)
+    config = read_config(folder)
+    args = dict(config["args"])
+    args.update({k: v for k, v in _INITIALISATION_ARGS.items() if k in args})
+    model = create_model(config["architecture"], **args)
+    weights = folder / WEIGHTS_NAME
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights} is missing")
+    try:
+        model.load_weights(weights)
+    except (ValueError, OSError, KeyError) as error:
+        raise ValueError(
+            f"{weights} does not match a {config['architecture']} built with {config['args']}: "
+            f"{error}"
+        ) from None
+    return model
+
+
+def resolve_model_folder(name_or_path: str | Path) -> Path:
+    """A model folder, or a training run folder (its best model in ``model/``)."""
+    path = Path(name_or_path)
+    if (path / CONFIG_NAME).is_file() and (path / WEIGHTS_NAME).is_file():
+        return path
+    if (path / "model" / CONFIG_NAME).is_file():
+        return path / "model"
+    raise FileNotFoundError(
+        f"{name_or_path} is not a model folder (config.json + {WEIGHTS_NAME}) or a training run "
+        "folder"
+    )
+
+
+def load_model(name_or_path: str | Path) -> keras.Model:
+    """Load a model folder or the best model of a training run folder."""
+    return load_pretrained(resolve_model_folder(name_or_path))

@@ -1,0 +1,66 @@
+"""Full-resolution colorization: predict ab at the model's size, put it on the original L.
+
+As in Zhang et al.'s ``colorizers`` and DeOldify, only the colour channels are upsampled; the
+lightness of the result is the original, full-resolution lightness of the input (for a tinted or
+sepia print, its luminance), so no detail is lost whatever the model's input size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from colorizer import color
+from colorizer.images import DEFAULT_MAX_PIXELS, ImageInput, read_image
+from colorizer.models import get_spec
+
+
+def predict_ab(model, lightness: tf.Tensor) -> np.ndarray:
+    """Batch of L (N, S, S, 1) in 0..100 at the model's size -> ab (N, S, S, 2) in Lab units."""
+    output = model(color.normalize_l(tf.convert_to_tensor(lightness, tf.float32)), training=False)
+    return color.denormalize_ab(output).numpy()
+
+
+def model_input(lightness: tf.Tensor, size: int) -> tf.Tensor:
+    """Full-resolution L (H, W, 1) -> the model's square input (size, size, 1), antialiased."""
+    return tf.image.resize(lightness, (size, size), method="area")
+
+
+@tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
+def lightness_of(rgb: tf.Tensor) -> tf.Tensor:
+    """float RGB (H, W, 3) in 0..1 -> Lab L (H, W, 1); compiled once for every image size."""
+    return color.rgb_to_lab(rgb)[..., :1]
+
+
+@tf.function(input_signature=[tf.TensorSpec([None, None, 1], tf.float32),
+                              tf.TensorSpec([None, None, 2], tf.float32)])
+def _compose(lightness: tf.Tensor, ab_small: tf.Tensor) -> tf.Tensor:
+    ab = tf.image.resize(ab_small, tf.shape(lightness)[:2], method="bilinear")
+    rgb = color.lab_to_rgb(tf.concat([lightness, ab], axis=-1))
+    return tf.cast(tf.round(rgb * 255.0), tf.uint8)
+
+
+def compose(lightness: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
+    """Original L (H, W, 1) + ab at model size (S, S, 2) -> uint8 RGB (H, W, 3)."""
+    return _compose(tf.convert_to_tensor(lightness, tf.float32),
+                    tf.convert_to_tensor(ab_small, tf.float32)).numpy()
+
+
+def colorize(image: ImageInput, model, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Colorize ``image`` (path, PIL image or array, any common mode) at its original resolution.
+
+    The input is reduced to its luminance first, so tinted or sepia photos work too; an alpha
+    channel is kept. Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or
+    over-large input (more than ``max_pixels`` pixels).
+
+    >>> result = colorize("photo.jpg", load_pretrained("weights/autoencoder.flickr8k_128"))
+    """
+    rgb, alpha = read_image(image, max_pixels=max_pixels)
+    lightness = lightness_of(tf.convert_to_tensor(rgb))
+    size = get_spec(model).image_size
+    ab_small = predict_ab(model, model_input(lightness, size)[None])[0]
+    result = Image.fromarray(compose(lightness.numpy(), ab_small), mode="RGB")
+    if alpha is not None:
+        result.putalpha(Image.fromarray(alpha, mode="L"))
+    return result

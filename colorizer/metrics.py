@@ -1,0 +1,69 @@
+"""Quality metrics, defined once (see shared/REFERENCE.md): ab MSE, PSNR, SSIM, colourfulness, AuC.
+
+All take NumPy arrays; ab values are in Lab units and RGB images are uint8.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+# Zhang et al. 2016 raw accuracy: thresholds 0..150 on the ab distance.
+AUC_THRESHOLDS = np.arange(0, 151, dtype=np.float32)
+
+
+def ab_mse(ab_pred: np.ndarray, ab_true: np.ndarray) -> float:
+    """Mean over pixels and both channels of the squared ab error (Lab units)."""
+    return float(np.mean((np.asarray(ab_pred, np.float64) - np.asarray(ab_true, np.float64)) ** 2))
+
+
+_IMAGE_PAIR = [tf.TensorSpec([None, None, 3], tf.uint8)] * 2
+
+
+@tf.function(input_signature=_IMAGE_PAIR)
+def _psnr(result: tf.Tensor, original: tf.Tensor) -> tf.Tensor:
+    return tf.image.psnr(result, original, max_val=255)
+
+
+@tf.function(input_signature=_IMAGE_PAIR)
+def _ssim(result: tf.Tensor, original: tf.Tensor) -> tf.Tensor:
+    return tf.image.ssim(result, original, max_val=255)
+
+
+def psnr(result: np.ndarray, original: np.ndarray) -> float:
+    """PSNR in dB of two uint8 RGB images (peak 255)."""
+    return float(_psnr(result, original))
+
+
+def ssim(result: np.ndarray, original: np.ndarray) -> float:
+    """SSIM of two uint8 RGB images (TensorFlow's 11x11 Gaussian window, per channel, averaged)."""
+    return float(_ssim(result, original))
+
+
+def colourfulness(rgb: np.ndarray) -> float:
+    """Hasler & Suesstrunk (2003) colourfulness of a uint8 RGB image (0 for gray)."""
+    rgb = np.asarray(rgb, np.float64)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    rg = red - green
+    yb = 0.5 * (red + green) - blue
+    spread = np.sqrt(rg.std() ** 2 + yb.std() ** 2)
+    mean = np.sqrt(rg.mean() ** 2 + yb.mean() ** 2)
+    return float(spread + 0.3 * mean)
+
+
+def accuracy_curve(ab_pred: np.ndarray, ab_true: np.ndarray,
+                   pixel_weights: np.ndarray | None = None) -> np.ndarray:
+    """Share of pixels (optionally weighted) whose ab error is within each AUC threshold."""
+    distance = np.linalg.norm(
+        np.asarray(ab_pred, np.float32) - np.asarray(ab_true, np.float32), axis=-1
+    ).ravel()
+    weights = np.ones_like(distance) if pixel_weights is None else np.ravel(pixel_weights)
+    order = np.argsort(distance)
+    cumulative = np.concatenate([[0.0], np.cumsum(weights[order], dtype=np.float64)])
+    within = np.searchsorted(distance[order], AUC_THRESHOLDS, side="right")
+    return cumulative[within] / cumulative[-1]
+
+
+def auc(curve: np.ndarray) -> float:
+    """Area under an accuracy curve over thresholds 0..150, normalised to 0..1."""
+    return float(np.trapezoid(curve, AUC_THRESHOLDS) / (AUC_THRESHOLDS[-1] - AUC_THRESHOLDS[0]))

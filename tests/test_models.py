@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+from colorizer.models import create_model, get_spec, list_models
+
+# The founding report's tables (section 5.2 and 5.3): (output shape, params) per layer.
+AUTOENCODER_TABLE = [
+    ((64, 64, 32), 320), ((32, 32, 64), 18496), ((16, 16, 128), 73856), ((8, 8, 256), 295168),
+    ((16384,), 0), ((256,), 4194560), ((16384,), 4210688), ((8, 8, 256), 0),
+    ((16, 16, 256), 590080), ((32, 32, 128), 295040), ((64, 64, 64), 73792),
+    ((128, 128, 2), 1154),
+]
+XCEPTION_TABLE = [
+    ((128, 128, 3), 30), ((4, 4, 2048), 20861480), ((8, 8, 512), 9437696),
+    ((16, 16, 128), 589952), ((32, 32, 64), 73792), ((64, 64, 32), 18464), ((128, 128, 2), 578),
+]
+
+
+def _count(weights):
+    return sum(int(np.prod(w.shape)) for w in weights)
+
+
+def _table(model):
+    return [(tuple(layer.output.shape[1:]), layer.count_params()) for layer in model.layers]
+
+
+def test_registry_lists_the_report_models():
+    assert {"autoencoder", "cnn", "xception_decoder"} <= set(list_models())
+
+
+def test_autoencoder_matches_report_table():
+    model = create_model("autoencoder")
+    assert _table(model) == AUTOENCODER_TABLE
+    assert model.count_params() == 9_753_154
+    assert _count(model.non_trainable_weights) == 0
+
+
+def test_xception_decoder_matches_report_table():
+    model = create_model("xception_decoder", weights=None)
+    assert _table(model) == XCEPTION_TABLE
+    assert model.count_params() == 30_981_992
+    assert _count(model.non_trainable_weights) == 20_861_480
+    assert _count(model.trainable_weights) == 10_120_512
+
+
+def test_cnn_structure_and_width():
+    full = create_model("cnn")
+    names = [layer.name for layer in full.layers]
+    assert sum(name.endswith("_norm") for name in names) == 8  # BatchNorm ends every block
+    assert full.get_layer("conv5_1").dilation_rate == (2, 2)
+    assert full.get_layer("ab_quarter").output.shape[1:] == (32, 32, 2)
+    assert full.output_shape == (None, 128, 128, 2)
+    assert 30e6 < full.count_params() < 33e6  # Zhang ECCV16 is 32.2M with its 313-way head
+    half = create_model("cnn", width=0.5)
+    assert half.count_params() < full.count_params() / 3.5
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "cnn", "xception_decoder"])
+def test_every_model_runs_at_a_small_size(name):
+    args = {"weights": None, "image_size": 96} if name == "xception_decoder" else {"image_size": 32}
+    model = create_model(name, **args)
+    size = get_spec(model).image_size
+    out = model(np.zeros((2, size, size, 1), np.float32))
+    assert out.shape == (2, size, size, 2)
+    assert np.isfinite(np.asarray(out)).all()
+    assert np.abs(np.asarray(out)).max() <= 1.0  # tanh: normalised ab
+
+
+def test_spec_records_resolved_arguments():
+    spec = get_spec(create_model("cnn", image_size=32, width=0.25))
+    assert spec.architecture == "cnn"
+    assert spec.args == {"image_size": 32, "width": 0.25}
+
+
+def test_bad_names_and_arguments_are_explained():
+    with pytest.raises(ValueError, match="registered models: autoencoder"):
+        create_model("resnet")
+    with pytest.raises(TypeError, match="accepts"):
+        create_model("autoencoder", width=2)
+    with pytest.raises(ValueError, match="divisible by 16"):
+        create_model("autoencoder", image_size=100)
