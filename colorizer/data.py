@@ -164,8 +164,12 @@ def cache_size(image_size: int, augment: Sequence[str]) -> int:
 
 
 def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffle: bool = False,
-                 augment: Sequence[str] = (), seed: int | None = None) -> tf.data.Dataset:
+                 augment: Sequence[str] = (), seed: int | None = None,
+                 drop_remainder: bool = False) -> tf.data.Dataset:
     """Cached uint8 pixels -> batched (L, ab) pairs, prefetched.
+
+    ``drop_remainder`` drops a last partial batch (for training: every step then has a full batch,
+    which splits evenly across the replicas of a distribution strategy).
 
     ``augment`` may hold "flip" (random horizontal flip) and "crop" (random resized crop; the
     pixels must then be cached at :func:`cache_size`).
@@ -186,7 +190,7 @@ def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffl
     if "flip" in augment:
         dataset = dataset.map(tf.image.random_flip_left_right, num_parallel_calls=tf.data.AUTOTUNE)
     return (
-        dataset.batch(batch_size)
+        dataset.batch(batch_size, drop_remainder=drop_remainder)
         .map(to_model_pair, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )

@@ -190,10 +190,18 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     train_ds = data.make_dataset(train_pixels, config.image_size, config.batch_size,
-                                 shuffle=True, augment=config.augment,
-                                 seed=config.seed).with_options(options)
-    val_ds = data.make_dataset(val_pixels, config.image_size, config.batch_size
-                               ).with_options(options)
+                                 shuffle=True, augment=config.augment, seed=config.seed,
+                                 drop_remainder=len(train_pixels) >= config.batch_size
+                                 ).with_options(options)
+    # Keras cannot split a partial batch unevenly across replicas, so under a multi-replica
+    # strategy the last partial validation batch is left out.
+    uneven = strategy.num_replicas_in_sync > 1 and len(val_pixels) % config.batch_size
+    if uneven:
+        print(f"{strategy.num_replicas_in_sync} replicas: validating on "
+              f"{len(val_pixels) - uneven} of {len(val_pixels)} images (whole batches)",
+              file=sys.stderr)
+    val_ds = data.make_dataset(val_pixels, config.image_size, config.batch_size,
+                               drop_remainder=bool(uneven)).with_options(options)
 
     with strategy.scope():
         model = create_model(config.model, image_size=config.image_size, **config.model_args)

@@ -1,0 +1,55 @@
+import json
+
+import numpy as np
+import pytest
+
+from colorizer import create_model, metrics
+from colorizer.evaluate import evaluate, format_table
+
+
+def test_evaluate_reports_model_and_both_baselines(image_folder, tmp_path):
+    model = create_model("autoencoder", image_size=32)
+    with pytest.warns(UserWarning, match="2 unreadable"):
+        summary = evaluate(model, image_folder, split=None, output=tmp_path / "eval", grid_images=3)
+    assert summary["images"] == 13  # the gray image is kept for evaluation
+    results = summary["results"]
+    assert set(results) == {"model", "gray", "mean"}
+    for scores in results.values():
+        assert set(scores) == {"ab_mse", "psnr", "ssim", "colourfulness", "delta_cf", "auc"}
+    # The mean colour is the best constant: it beats gray on ab MSE.
+    assert results["mean"]["ab_mse"] < results["gray"]["ab_mse"]
+    assert results["gray"]["colourfulness"] < 1.0
+    saved = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert saved["results"]["gray"]["ab_mse"] == pytest.approx(results["gray"]["ab_mse"])
+    assert (tmp_path / "eval" / "grid.png").stat().st_size > 1000
+    table = format_table(summary)
+    assert "| gray |" in table and "| mean |" in table and "ab MSE" in table
+
+
+def test_colourfulness():
+    gray = np.full((10, 10, 3), 128, np.uint8)
+    assert metrics.colourfulness(gray) == 0.0
+    red = np.zeros((10, 10, 3), np.uint8)
+    red[..., 0] = 255
+    # rg = 255, yb = 127.5, no spread: 0.3 * sqrt(255^2 + 127.5^2)
+    assert metrics.colourfulness(red) == pytest.approx(0.3 * np.hypot(255, 127.5))
+
+
+def test_accuracy_curve_and_auc():
+    truth = np.zeros((4, 4, 2))
+    assert metrics.auc(metrics.accuracy_curve(truth, truth)) == pytest.approx(1.0)
+    far = np.full((4, 4, 2), 200.0)
+    assert metrics.auc(metrics.accuracy_curve(far, truth)) == 0.0
+    shifted = np.zeros((4, 4, 2))
+    shifted[..., 0] = 75.0  # error 75 everywhere: within thresholds 75..150 (76 of 151)
+    assert metrics.accuracy_curve(shifted, truth)[74] == 0.0
+    assert metrics.accuracy_curve(shifted, truth)[75] == 1.0
+    assert metrics.auc(metrics.accuracy_curve(shifted, truth)) == pytest.approx(0.5, abs=0.01)
+
+
+def test_ab_mse_and_psnr():
+    assert metrics.ab_mse(np.ones((2, 2, 2)) * 3, np.zeros((2, 2, 2))) == 9.0
+    image = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    assert metrics.ssim(image, image) == pytest.approx(1.0)
+    noisy = np.clip(image.astype(int) + 5, 0, 255).astype(np.uint8)
+    assert 30 < metrics.psnr(noisy, image) < 40

@@ -1,0 +1,109 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from colorizer import ImageError, colorize, create_model
+from colorizer.color import rgb_to_lab
+from conftest import colourful_image
+
+
+@pytest.fixture(scope="module")
+def model():
+    return create_model("autoencoder", image_size=32)
+
+
+def _lightness(image: Image.Image) -> np.ndarray:
+    rgb = np.asarray(image.convert("RGB"), np.float32) / 255.0
+    return rgb_to_lab(tf.constant(rgb))[..., 0].numpy()
+
+
+def test_result_keeps_full_resolution_and_original_lightness(model):
+    source = Image.fromarray(colourful_image(0, (301, 157)))
+    result = colorize(source, model)
+    assert result.size == (301, 157) and result.mode == "RGB"
+    # Full-resolution detail comes from the input's own L (up to gamut clipping and rounding).
+    assert np.median(np.abs(_lightness(result) - _lightness(source))) < 1.0
+
+
+def test_sepia_photo_is_reduced_to_luminance(model):
+    gray = colourful_image(3, (64, 48)).mean(-1)
+    sepia = np.stack([gray * 1.0, gray * 0.85, gray * 0.6], -1).astype(np.uint8)
+    plain = colorize(Image.fromarray(sepia).convert("L").convert("RGB"), model)
+    tinted = colorize(Image.fromarray(sepia), model)
+    # The tint is not carried over: both go through the same luminance.
+    assert np.abs(_lightness(tinted) - _lightness(Image.fromarray(sepia))).mean() < 1.0
+    assert np.abs(np.asarray(plain, float) - np.asarray(tinted, float)).mean() < 3.0
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "P", "CMYK", "1", "I;16", "I", "F", "YCbCr"])
+def test_any_common_mode(model, mode):
+    source = Image.fromarray(colourful_image(1, (40, 30)))
+    if mode in ("I;16", "I"):
+        source = Image.fromarray((np.asarray(source.convert("L"), np.uint16) * 257))
+        source = source if mode == "I;16" else source.convert("I")
+    elif mode == "F":
+        source = Image.fromarray(np.asarray(source.convert("L"), np.float32) / 255.0)
+    else:
+        source = source.convert(mode)
+    result = colorize(source, model)
+    assert result.size == (40, 30) and result.mode == "RGB"
+
+
+@pytest.mark.parametrize("mode", ["LA", "RGBA", "PA"])
+def test_alpha_is_kept(model, mode):
+    rgba = np.dstack([colourful_image(2, (40, 30)), np.linspace(0, 255, 1200).reshape(30, 40)])
+    source = Image.fromarray(rgba.astype(np.uint8), "RGBA").convert(mode)
+    result = colorize(source, model)
+    assert result.mode == "RGBA"
+    np.testing.assert_array_equal(np.asarray(result)[..., 3], np.asarray(source.convert("RGBA"))[..., 3])
+
+
+def test_exif_rotation_is_applied(model, tmp_path):
+    path = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise for display
+    Image.fromarray(colourful_image(4, (60, 20))).save(path, exif=exif)
+    assert colorize(path, model).size == (20, 60)
+
+
+@pytest.mark.parametrize("array", [
+    colourful_image(5, (33, 21)),
+    colourful_image(5, (33, 21)).mean(-1),
+    colourful_image(5, (33, 21))[..., :1],
+    colourful_image(5, (33, 21)).astype(np.uint16) * 257,
+    colourful_image(5, (33, 21)).astype(np.float32) / 255,
+])
+def test_numpy_arrays(model, array):
+    assert colorize(array, model).size == (33, 21)
+
+
+def test_paths_are_accepted(model, tmp_path):
+    path = tmp_path / "photo.png"
+    Image.fromarray(colourful_image(6)).save(path)
+    assert colorize(str(path), model).size == (48, 40)
+    assert colorize(path, model).size == (48, 40)
+
+
+def test_bad_input_raises_one_clear_error(model, tmp_path, image_folder):
+    with pytest.raises(ImageError, match="not a readable image"):
+        colorize(image_folder / "not_an_image.jpg", model)
+    with pytest.raises(ImageError, match="truncated"):
+        colorize(image_folder / "truncated.jpg", model)
+    with pytest.raises(ImageError, match="no such file"):
+        colorize(tmp_path / "missing.jpg", model)
+    with pytest.raises(ImageError, match="empty"):
+        colorize(np.zeros((0, 10, 3), np.uint8), model)
+    with pytest.raises(ImageError, match="more than the limit"):
+        colorize(np.zeros((100, 100, 3), np.uint8), model, max_pixels=5000)
+    with pytest.raises(ImageError, match="file path, PIL.Image or numpy array"):
+        colorize(12, model)
+    with pytest.raises(ImageError, match="NaN"):
+        colorize(np.full((8, 8), np.nan, np.float32), model)
+
+
+def test_huge_file_is_refused_before_decoding(model, tmp_path):
+    path = tmp_path / "huge.png"
+    Image.new("L", (4000, 3000)).save(path)
+    with pytest.raises(ImageError, match="12,000,000 pixels"):
+        colorize(path, model, max_pixels=10_000_000)

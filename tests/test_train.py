@@ -1,0 +1,75 @@
+import csv
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from colorizer import load_pretrained
+from colorizer.train import TrainConfig, train
+
+
+def _config(image_folder, output, **overrides):
+    return TrainConfig(model="autoencoder", data=str(image_folder), output=str(output),
+                       image_size=32, batch_size=4, **overrides)
+
+
+def _epochs(run):
+    with (run / "history.csv").open() as handle:
+        return [int(row["epoch"]) for row in csv.DictReader(handle)]
+
+
+def test_train_writes_a_complete_run_folder_and_resumes(image_folder, tmp_path):
+    with pytest.warns(UserWarning, match="skipped 3"):
+        run = train(_config(image_folder, tmp_path / "run", epochs=2, augment=["flip", "crop"]))
+    assert _epochs(run) == [0, 1]
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["optimizer"] == "rmsprop" and saved["epochs"] == 2  # the report's choice
+    assert (run / "curves.png").stat().st_size > 1000
+    assert (run / "backup").is_dir()
+    model_config = json.loads((run / "model" / "config.json").read_text())
+    assert model_config["epoch"] in (1, 2) and np.isfinite(model_config["val_ab_mse"])
+    load_pretrained(run / "model")
+
+    # A killed or finished run continues from its last finished epoch, keeping its history.
+    config = TrainConfig.load(run / "config.json")
+    config.epochs = 3
+    train(config, resume=True)
+    assert _epochs(run) == [0, 1, 2]
+
+
+def test_a_finished_run_is_not_overwritten(image_folder, tmp_path):
+    train(_config(image_folder, tmp_path / "run", epochs=1, limit=4))
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(_config(image_folder, tmp_path / "run", epochs=1))
+
+
+def test_bad_settings_are_refused(image_folder, tmp_path):
+    with pytest.raises(ValueError, match="strategy"):
+        train(_config(image_folder, tmp_path / "r", strategy="tpu"))
+    with pytest.raises(ValueError, match="epochs must be positive"):
+        train(_config(image_folder, tmp_path / "r", epochs=0))
+    with pytest.raises(ValueError, match="unknown model"):
+        TrainConfig(model="nope", data="x").resolved()
+
+
+def test_mirrored_strategy_on_two_logical_cpus(image_folder, tmp_path):
+    script = textwrap.dedent(f"""
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+        from colorizer.train import TrainConfig, make_strategy, train
+        assert make_strategy("mirrored").num_replicas_in_sync == 2
+        train(TrainConfig(model="cnn", data={str(image_folder)!r}, output={str(tmp_path / 'm')!r},
+                          image_size=32, batch_size=2, epochs=1, strategy="mirrored",
+                          model_args={{"width": 0.125}}))
+        print("REPLICAS", make_strategy("mirrored").num_replicas_in_sync)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "REPLICAS 2" in done.stdout
+    assert _epochs(tmp_path / "m") == [0]
