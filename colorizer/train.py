@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -23,7 +25,7 @@ import keras
 import tensorflow as tf
 
 from colorizer import color, data
-from colorizer.hub import save_pretrained
+from colorizer.pretrained import save_pretrained
 from colorizer.models import create_model, model_defaults
 
 # The founding report's optimizers: RMSprop for the autoencoder, Adam for the rest.
@@ -141,8 +143,27 @@ class RunFolderCallback(keras.callbacks.Callback):
                 self.run_dir / "model",
                 extra={"epoch": epoch + 1, "val_loss": self.best,
                        "val_ab_mse": float(logs.get("val_ab_mse", float("nan"))),
+                       "machine": machine_description(),
                        "training": dataclasses.asdict(self.config)},
             )
+
+
+def machine_description() -> str:
+    """What the run trained on, for model cards: OS, CPU cores, GPUs, Keras backend."""
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
+            f"{gpus} GPU(s), Keras {keras.__version__} on {keras.backend.backend()}")
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds ``epoch_seconds`` (wall time of the epoch, validation included) to the epoch logs."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self.start
 
 
 class _FlushCSVLogger(keras.callbacks.CSVLogger):
@@ -210,6 +231,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup"), save_freq="epoch",
                                          delete_checkpoint=False),
+        EpochTimer(),  # before the logger, which then records epoch_seconds
         _FlushCSVLogger(str(run_dir / "history.csv"), append=True),
         RunFolderCallback(run_dir, config),
     ]
