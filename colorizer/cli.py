@@ -1,9 +1,15 @@
 """The ``colorizer`` command line: a thin layer over the library.
 
     colorizer models                         the registered architectures
+    colorizer list                           the pretrained zoo (shipped weight folders)
     colorizer train --model NAME --data DIR  train (``--resume RUN`` continues a run)
-    colorizer evaluate --model RUN --data DIR
-    colorizer colorize INPUT... -o OUTDIR --model RUN
+    colorizer evaluate --model MODEL --data DIR
+    colorizer colorize INPUT... -o OUTDIR [--model MODEL]
+    colorizer export RUN weights/ARCH.TAG --evaluation metrics.json
+    colorizer pull NAME_OR_REPO [--revision REV]
+    colorizer push FOLDER REPO_ID
+
+MODEL is a zoo name (``colorizer list``), a model or training run folder, or a Hub repo id.
 """
 
 from __future__ import annotations
@@ -50,6 +56,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.epochs:
             config.epochs = args.epochs
         run = train(config, resume=True)
+    elif args.config:
+        config = TrainConfig.load(Path(args.config))
+        config.data = args.data or config.data
+        config.output = args.output or config.output
+        config.epochs = args.epochs or config.epochs
+        run = train(config)
     else:
         if not args.model or not args.data:
             raise SystemExit("train needs --model and --data (or --resume RUN_FOLDER)")
@@ -69,9 +81,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from colorizer.evaluate import evaluate, format_table
-    from colorizer.hub import load_model
+    from colorizer.hub import from_pretrained
 
-    model = load_model(args.model)
+    model = from_pretrained(args.model)
     output = args.output or Path("runs") / f"evaluate-{Path(args.model).name}-{args.split}"
     summary = evaluate(model, args.data, split=args.split, batch_size=args.batch_size,
                        limit=args.limit, grid_images=args.grid, output=output)
@@ -86,12 +98,12 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from colorizer.batch import plan_outputs
-    from colorizer.hub import load_model
+    from colorizer.hub import from_pretrained
     from colorizer.images import ImageError
     from colorizer.inference import colorize
 
     jobs, skipped = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
-    model = load_model(args.model) if jobs else None
+    model = from_pretrained(args.model or _default_model()) if jobs else None
     written = 0
     for source, target in tqdm(jobs, desc="colorizing", unit="image", disable=args.quiet):
         try:
@@ -110,6 +122,52 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     return 0 if written or not skipped else 1
 
 
+def _default_model() -> str:
+    from colorizer.zoo import default_pretrained
+
+    return default_pretrained().name
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from colorizer.zoo import list_pretrained
+
+    entries = list_pretrained()
+    if not entries:
+        print("no pretrained weights found (COLORIZER_WEIGHTS or weights/ of a source checkout)")
+    for entry in entries:
+        print(entry.summary())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from colorizer.export import export_weights
+
+    folder = export_weights(args.run, args.output, evaluation=args.evaluation,
+                            description=args.description, hub_repo=args.hub_repo,
+                            dataset=args.dataset, overwrite=args.overwrite)
+    print(f"wrote weight folder {folder}")
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from colorizer.hub import resolve
+    from colorizer.pretrained import load_pretrained
+
+    folder = resolve(args.name, revision=args.revision, cache_dir=args.cache_dir)
+    load_pretrained(folder)  # check that it loads
+    print(folder)
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from colorizer.hub import push_to_hub
+
+    url = push_to_hub(args.folder, args.repo_id, private=args.private,
+                      commit_message=args.message)
+    print(url)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from colorizer import __version__
     from colorizer.images import DEFAULT_MAX_PIXELS
@@ -121,7 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list the registered architectures")
     models.set_defaults(func=cmd_models)
 
+    listing = commands.add_parser("list", help="list the pretrained zoo with its metrics")
+    listing.set_defaults(func=cmd_list)
+
     train = commands.add_parser("train", help="train a model")
+    train.add_argument("--config", help="a TrainConfig JSON, e.g. training/configs/NAME.json")
     train.add_argument("--model", help="architecture name (see `colorizer models`)")
     train.add_argument("--data", help="image folder (train.txt/val.txt optional) or list file")
     train.add_argument("--output", help="run folder (default runs/<model>-<time>)")
@@ -145,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a model against baselines")
-    evaluate.add_argument("--model", required=True, help="model folder or training run folder")
+    evaluate.add_argument("--model", required=True,
+                          help="zoo name, model or run folder, or Hub repo id")
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--split", default="val", choices=["train", "val"])
     evaluate.add_argument("--batch-size", type=int, default=32)
@@ -157,12 +220,36 @@ def build_parser() -> argparse.ArgumentParser:
     colorize = commands.add_parser("colorize", help="colorize images at full resolution")
     colorize.add_argument("inputs", nargs="+", help="image files and/or folders (recursive)")
     colorize.add_argument("-o", "--output", required=True, help="output folder (PNG files)")
-    colorize.add_argument("--model", required=True, help="model folder or training run folder")
+    colorize.add_argument("--model", help="zoo name, model or run folder, or Hub repo id "
+                          "(default: the zoo's best model)")
     colorize.add_argument("--overwrite", action="store_true",
                           help="replace existing outputs (inputs are never replaced)")
     colorize.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
     colorize.add_argument("--quiet", action="store_true", help="no progress bar")
     colorize.set_defaults(func=cmd_colorize)
+
+    export = commands.add_parser("export", help="make a zoo weight folder from a training run")
+    export.add_argument("run", help="training run folder")
+    export.add_argument("output", help="weight folder to write, e.g. weights/ARCH.TAG")
+    export.add_argument("--evaluation", required=True, help="metrics.json of `colorizer evaluate`")
+    export.add_argument("--description", help="one line for menus and the card")
+    export.add_argument("--hub-repo", help="Hub repo id the folder is published under")
+    export.add_argument("--dataset", default="flickr8k")
+    export.add_argument("--overwrite", action="store_true")
+    export.set_defaults(func=cmd_export)
+
+    pull = commands.add_parser("pull", help="download a model from the Hub (or find it)")
+    pull.add_argument("name", help="zoo name or Hub repo id")
+    pull.add_argument("--revision", help="branch, tag or commit to pin")
+    pull.add_argument("--cache-dir", help="Hugging Face cache folder (default: the normal one)")
+    pull.set_defaults(func=cmd_pull)
+
+    push = commands.add_parser("push", help="publish a weight folder to the Hub (one commit)")
+    push.add_argument("folder", help="weight folder or training run folder")
+    push.add_argument("repo_id", help="user/name on the Hub")
+    push.add_argument("--private", action="store_true")
+    push.add_argument("--message", default="Upload colorizer model", help="commit message")
+    push.set_defaults(func=cmd_push)
     return parser
 
 
@@ -170,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, FileExistsError, ValueError, TypeError) as error:
+    except (OSError, ValueError, TypeError) as error:
         print(f"colorizer {args.command}: error: {error}", file=sys.stderr)
         return 2
 

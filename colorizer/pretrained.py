@@ -1,4 +1,4 @@
-"""Model folders: ``save_pretrained`` / ``load_pretrained``.
+"""Model folders on disk: ``save_pretrained`` / ``load_pretrained``.
 
 A model folder holds ``config.json`` (architecture, build arguments, input size, normalisation,
 package version; sorted keys) and ``model.weights.h5`` (Keras weights, no pickled code). Loading
@@ -19,6 +19,11 @@ from colorizer.models import create_model, get_spec
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.weights.h5"
+METRICS_NAME = "metrics.json"
+CURVES_NAME = "curves.png"
+CARD_NAME = "README.md"
+# Everything a published weight folder holds (and all that is ever downloaded).
+FOLDER_FILES = (CONFIG_NAME, WEIGHTS_NAME, METRICS_NAME, CURVES_NAME, CARD_NAME)
 # Build arguments that only matter when a model is first created (e.g. downloading ImageNet
 # weights): a saved folder already holds every weight, so these are reset on load.
 _INITIALISATION_ARGS = {"weights": None}
@@ -44,6 +49,19 @@ def save_pretrained(model: keras.Model, folder: str | Path, *, extra: dict[str, 
     return folder
 
 
+def resolve_model_folder(name_or_path: str | Path) -> Path:
+    """A model folder, or a training run folder (its best model in ``model/``)."""
+    path = Path(name_or_path)
+    if (path / "model" / CONFIG_NAME).is_file():  # a run folder's own config.json is a TrainConfig
+        return path / "model"
+    if (path / CONFIG_NAME).is_file():
+        return path
+    raise FileNotFoundError(
+        f"{name_or_path} is not a model folder: {CONFIG_NAME} is missing (and it is not a "
+        "training run folder either)"
+    )
+
+
 def read_config(folder: str | Path) -> dict[str, Any]:
     """The config.json of a model folder, checked for the fields loading needs."""
     path = Path(folder) / CONFIG_NAME
@@ -65,8 +83,8 @@ def read_config(folder: str | Path) -> dict[str, Any]:
 
 
 def load_pretrained(folder: str | Path) -> keras.Model:
-    """Rebuild the model saved in ``folder`` and load its weights."""
-    folder = Path(folder)
+    """Rebuild the model saved in ``folder`` (a model folder or a training run folder)."""
+    folder = resolve_model_folder(folder)
     config = read_config(folder)
     args = dict(config["args"])
     args.update({k: v for k, v in _INITIALISATION_ARGS.items() if k in args})
@@ -82,21 +100,3 @@ def load_pretrained(folder: str | Path) -> keras.Model:
             f"{error}"
         ) from None
     return model
-
-
-def resolve_model_folder(name_or_path: str | Path) -> Path:
-    """A model folder, or a training run folder (its best model in ``model/``)."""
-    path = Path(name_or_path)
-    if (path / CONFIG_NAME).is_file() and (path / WEIGHTS_NAME).is_file():
-        return path
-    if (path / "model" / CONFIG_NAME).is_file():
-        return path / "model"
-    raise FileNotFoundError(
-        f"{name_or_path} is not a model folder (config.json + {WEIGHTS_NAME}) or a training run "
-        "folder"
-    )
-
-
-def load_model(name_or_path: str | Path) -> keras.Model:
-    """Load a model folder or the best model of a training run folder."""
-    return load_pretrained(resolve_model_folder(name_or_path))

@@ -43,3 +43,147 @@ def test_corrupted_or_mismatched_weights_name_the_file(tmp_path):
 def test_not_a_model_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="config.json is missing"):
         load_pretrained(tmp_path)
+
+
+# --- the zoo, model cards and publishing -------------------------------------------------------
+
+import colorizer  # noqa: E402
+from colorizer.export import export_weights  # noqa: E402
+from colorizer.hub import HubError, from_pretrained, push_to_hub, resolve  # noqa: E402
+
+
+def _evaluation(ab_mse=150.0):
+    scores = {"ab_mse": ab_mse, "psnr": 24.0, "ssim": 0.93, "colourfulness": 20.0,
+              "delta_cf": 15.0, "auc": 90.0}
+    return {"data": "flickr8k", "split": "val", "images": 10, "image_size": 32,
+            "original_colourfulness": 35.0,
+            "results": {"model": scores, "gray": dict(scores, ab_mse=232.0),
+                        "mean": dict(scores, ab_mse=209.0)}}
+
+
+@pytest.fixture
+def zoo(tmp_path, monkeypatch):
+    """A weights/ folder with two exported models, set as the zoo."""
+    from colorizer.train import TrainConfig
+
+    weights = tmp_path / "weights"
+    for name, arch, score in (("autoencoder.tiny_32", "autoencoder", 180.0),
+                              ("cnn.tiny_32", "cnn", 150.0)):
+        run = tmp_path / f"run-{name}"
+        args = {"width": 0.125} if arch == "cnn" else {}
+        config = TrainConfig(model=arch, data="d", image_size=32, model_args=args).resolved()
+        save_pretrained(create_model(arch, image_size=32, **args), run / "model",
+                        extra={"epoch": 1, "training": {"model": arch}, "machine": "test box"})
+        (run / "history.csv").write_text("epoch,loss,epoch_seconds\n0,1.0,12.5\n1,0.9,12.5\n")
+        evaluation = run / "eval.json"
+        evaluation.write_text(json.dumps(_evaluation(score)))
+        export_weights(run, weights / name, evaluation=evaluation, description=f"tiny {arch}")
+        assert config.model == arch
+    monkeypatch.setenv("COLORIZER_WEIGHTS", str(weights))
+    return weights
+
+
+def test_list_pretrained_reads_the_weight_folders(zoo):
+    entries = colorizer.list_pretrained()
+    assert [e.name for e in entries] == ["autoencoder.tiny_32", "cnn.tiny_32"]
+    assert entries[1].metrics["val_ab_mse"] == 150.0 and entries[1].metrics["gray_ab_mse"] == 232.0
+    assert "val ab MSE 150.0 vs gray 232.0" in entries[1].summary()
+    from colorizer.zoo import default_pretrained
+
+    assert default_pretrained().name == "cnn.tiny_32"
+
+
+def test_exported_folder_has_everything_and_a_card(zoo):
+    folder = zoo / "cnn.tiny_32"
+    assert {p.name for p in folder.iterdir()} == {"config.json", "model.weights.h5",
+                                                  "metrics.json", "README.md"}
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["training"]["wall_time_s"] == 25.0 and metrics["training"]["epochs_run"] == 2
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(folder / "README.md")
+    assert card.data.library_name == "keras"
+    assert card.data.eval_results[0].metric_type == "ab_mse"
+    assert card.data.eval_results[0].metric_value == 150.0
+    assert "from_pretrained(\"cnn.tiny_32\")" in card.text and "| gray |" in card.text
+    assert "Limitations" in card.text
+
+
+def test_from_pretrained_by_zoo_name_folder_and_errors(zoo, tmp_path):
+    assert get_spec_name(from_pretrained("cnn.tiny_32")) == "cnn"
+    assert get_spec_name(from_pretrained(zoo / "autoencoder.tiny_32")) == "autoencoder"
+    with pytest.raises(ValueError, match="autoencoder.tiny_32, cnn.tiny_32"):
+        from_pretrained("nonsense")
+
+
+def test_zoo_entry_naming_a_hub_repo_without_shipped_weights(zoo, monkeypatch):
+    folder = zoo / "cnn.tiny_32"
+    config = json.loads((folder / "config.json").read_text())
+    config["hub_repo"] = "team/cnn-tiny"
+    (folder / "config.json").write_text(json.dumps(config))
+    calls = []
+    monkeypatch.setattr("colorizer.hub.download",
+                        lambda repo, revision, cache, token: calls.append((repo, revision)) or folder)
+    assert resolve("cnn.tiny_32") == folder and calls == []  # shipped weights win
+    resolve("cnn.tiny_32", revision="abc")
+    assert calls == [("team/cnn-tiny", "abc")]  # an explicit revision asks the Hub
+
+    def unreachable(*args):
+        raise HubError("the Hub cannot be reached")
+
+    monkeypatch.setattr("colorizer.hub.download", unreachable)
+    with pytest.warns(UserWarning, match="using the shipped copy"):
+        assert resolve("cnn.tiny_32", revision="abc") == folder
+
+
+def get_spec_name(model):
+    from colorizer.models import get_spec
+
+    return get_spec(model).architecture
+
+
+class _RecordingApi:
+    """Captures what push_to_hub sends at the HfApi boundary (no local Hub accepts uploads)."""
+
+    calls: list = []
+
+    def __init__(self, token=None):
+        self.token = token
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", repo_id, kwargs))
+
+    def upload_folder(self, *, repo_id, folder_path, **kwargs):
+        from pathlib import Path
+
+        files = {p.name: p.read_bytes() for p in Path(folder_path).iterdir()}
+        self.calls.append(("upload_folder", repo_id, kwargs, files))
+
+        class Info:
+            commit_url = f"https://hub.example/{repo_id}/commit/1234"
+
+        return Info()
+
+
+def test_push_sends_one_commit_with_the_whole_folder(zoo, monkeypatch):
+    import huggingface_hub
+
+    _RecordingApi.calls = []
+    monkeypatch.setattr(huggingface_hub, "HfApi", _RecordingApi)
+    url = push_to_hub(zoo / "cnn.tiny_32", "team/cnn-tiny", private=True, token="hf_x",
+                      commit_message="first weights")
+    assert url == "https://hub.example/team/cnn-tiny/commit/1234"
+    kinds = [call[0] for call in _RecordingApi.calls]
+    assert kinds == ["create_repo", "upload_folder"]
+    assert _RecordingApi.calls[0][2] == {"private": True, "exist_ok": True, "repo_type": "model"}
+    _, repo, kwargs, files = _RecordingApi.calls[1]
+    assert repo == "team/cnn-tiny" and kwargs["commit_message"] == "first weights"
+    assert set(files) == {"config.json", "model.weights.h5", "metrics.json", "README.md"}
+    assert files["model.weights.h5"] == (zoo / "cnn.tiny_32" / "model.weights.h5").read_bytes()
+
+    # A model object gets saved and a card written for it.
+    _RecordingApi.calls = []
+    push_to_hub(create_model("autoencoder", image_size=32), "team/fresh")
+    files = _RecordingApi.calls[1][3]
+    assert set(files) == {"config.json", "model.weights.h5", "README.md"}
+    assert b"team/fresh" in files["README.md"]

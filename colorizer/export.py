@@ -1,0 +1,64 @@
+"""Turning a finished training run into a zoo weight folder (``colorizer export``).
+
+A weight folder is what ships in ``weights/`` and what goes to the Hub: the run's best model
+(config.json + model.weights.h5), its loss curves, a metrics.json holding the evaluation (model and
+both baselines) and the training record, and a model card.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+from colorizer.model_card import write_model_card
+from colorizer.pretrained import (
+    CONFIG_NAME,
+    CURVES_NAME,
+    METRICS_NAME,
+    WEIGHTS_NAME,
+    resolve_model_folder,
+)
+
+
+def _training_record(run_dir: Path, model_config: dict) -> dict:
+    history = run_dir / "history.csv"
+    rows = list(csv.DictReader(history.open())) if history.is_file() else []
+    seconds = sum(float(row.get("epoch_seconds") or 0) for row in rows)
+    config = model_config.get("training", {})
+    return {
+        "config": config,
+        "epochs_run": len(rows),
+        "best_epoch": model_config.get("epoch"),
+        "wall_time_s": round(seconds, 1),
+        "machine": model_config.get("machine", "unknown"),
+    }
+
+
+def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Path,
+                   description: str | None = None, hub_repo: str | None = None,
+                   dataset: str = "flickr8k", overwrite: bool = False) -> Path:
+    """Copy a run's best model into the weight folder ``output`` with metrics and a card."""
+    run_dir = Path(run)
+    source = resolve_model_folder(run_dir)
+    output = Path(output)
+    if output.exists() and not overwrite:
+        raise FileExistsError(f"{output} exists; pass overwrite=True (--overwrite) to replace it")
+    evaluation_data = json.loads(Path(evaluation).read_text())
+    model_config = json.loads((source / CONFIG_NAME).read_text())
+    output.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / WEIGHTS_NAME, output / WEIGHTS_NAME)
+    if (run_dir / CURVES_NAME).is_file():
+        shutil.copy2(run_dir / CURVES_NAME, output / CURVES_NAME)
+    training = _training_record(run_dir, model_config)
+    training["command"] = f"colorizer train --config training/configs/{output.name}.json"
+    config = {key: model_config[key] for key in
+              ("architecture", "args", "image_size", "normalization", "colorizer_version",
+               "keras_version") if key in model_config}
+    config.update({"name": output.name, "description": description, "hub_repo": hub_repo})
+    (output / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    metrics = {"dataset": dataset, "evaluation": evaluation_data, "training": training}
+    (output / METRICS_NAME).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    write_model_card(output)
+    return output

@@ -1,0 +1,147 @@
+"""Pretrained weights by name, folder or Hugging Face Hub repo: ``from_pretrained``, ``push_to_hub``.
+
+Offline first: a zoo name loads the shipped folder; a Hub repo id downloads through
+``huggingface_hub.snapshot_download`` into the normal cache (revision pinning, ``HF_HUB_OFFLINE``,
+tokens from the argument or the environment), and a cached copy is used with a warning when the
+Hub cannot be reached. Only config.json and model.weights.h5 are read from a download; no code or
+pickle from it is executed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import keras
+
+from colorizer.model_card import write_model_card
+from colorizer.pretrained import (
+    CARD_NAME,
+    FOLDER_FILES,
+    WEIGHTS_NAME,
+    load_pretrained,
+    read_config,
+    resolve_model_folder,
+    save_pretrained,
+)
+from colorizer.zoo import find_pretrained, list_pretrained
+
+
+class HubError(OSError):
+    """The Hub could not give a model: repo or revision missing, or unreachable and not cached."""
+
+
+def _looks_like_repo_id(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) == 2 and all(parts) and not name.startswith((".", "/", "~"))
+
+
+def download(repo_id: str, revision: str | None = None, cache_dir: str | Path | None = None,
+             token: str | None = None) -> Path:
+    """Download (or find in the cache) a weight folder from the Hub; return its local path."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    where = f"{repo_id}@{revision or 'main'}"
+    kwargs = dict(repo_id=repo_id, revision=revision, cache_dir=cache_dir, token=token,
+                  allow_patterns=list(FOLDER_FILES))
+    try:
+        return Path(snapshot_download(**kwargs))
+    except RepositoryNotFoundError:
+        raise HubError(
+            f"Hub repo {repo_id!r} does not exist or is private (pass token=... or set HF_TOKEN "
+            "for a private repo)"
+        ) from None
+    except RevisionNotFoundError:
+        raise HubError(f"Hub repo {repo_id!r} has no revision {revision!r}") from None
+    except LocalEntryNotFoundError:
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+        reason = "HF_HUB_OFFLINE is set" if offline else "the Hub cannot be reached"
+        raise HubError(f"{reason} and {where} is not in the local cache") from None
+    except OSError as error:  # network trouble that snapshot_download did not handle itself
+        try:
+            path = Path(snapshot_download(**kwargs, local_files_only=True))
+        except LocalEntryNotFoundError:
+            raise HubError(f"cannot download {where} ({error}) and it is not cached") from None
+        warnings.warn(f"cannot reach the Hub ({error}); using the cached copy of {where}",
+                      stacklevel=2)
+        return path
+
+
+def resolve(name_or_repo_or_path: str | Path, revision: str | None = None,
+            cache_dir: str | Path | None = None, token: str | None = None) -> Path:
+    """The local model folder for a zoo name, a local folder or a Hub repo id."""
+    name = str(name_or_repo_or_path)
+    if name.startswith("hf://"):
+        name = name[len("hf://"):]
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return resolve_model_folder(local)
+    entry = find_pretrained(name)
+    if entry is not None:
+        shipped = (entry.path / WEIGHTS_NAME).is_file()
+        if entry.hub_repo and (revision or not shipped):
+            try:
+                return download(entry.hub_repo, revision, cache_dir, token)
+            except HubError as error:
+                if not shipped:
+                    raise
+                warnings.warn(f"{error}; using the shipped copy of {name}", stacklevel=2)
+        return entry.path
+    if _looks_like_repo_id(name):
+        return download(name, revision, cache_dir, token)
+    known = ", ".join(entry.name for entry in list_pretrained()) or "none shipped"
+    raise ValueError(
+        f"unknown model {name!r}: not a zoo name ({known}), a model folder or a Hub repo id "
+        "(user/name)"
+    )
+
+
+def from_pretrained(name_or_repo_or_path: str | Path, revision: str | None = None,
+                    cache_dir: str | Path | None = None, token: str | None = None
+                    ) -> keras.Model:
+    """Load a zoo model by name, a local model/run folder, or a Hub repo id (``user/name``).
+
+    >>> model = from_pretrained("autoencoder.flickr8k_128")  # shipped, offline
+    >>> model = from_pretrained("someone/my-colorizer", revision="3f2c...")  # doctest: +SKIP
+    """
+    return load_pretrained(resolve(name_or_repo_or_path, revision, cache_dir, token))
+
+
+def push_to_hub(model_or_folder: keras.Model | str | Path, repo_id: str, *,
+                private: bool = False, token: str | None = None,
+                commit_message: str = "Upload colorizer model") -> str:
+    """Publish a model (or a saved weight folder) to ``repo_id`` in one commit; return its URL.
+
+    The repo is created if needed. The commit holds the whole weight folder (config.json,
+    model.weights.h5 and, when present, metrics.json and curves.png) and a model card.
+    """
+    from huggingface_hub import HfApi
+
+    with tempfile.TemporaryDirectory() as staging:
+        folder = Path(staging) / "model"
+        if isinstance(model_or_folder, keras.Model):
+            save_pretrained(model_or_folder, folder)
+        else:
+            source = resolve_model_folder(model_or_folder)
+            read_config(source)
+            if not (source / WEIGHTS_NAME).is_file():
+                raise FileNotFoundError(f"{source / WEIGHTS_NAME} is missing; nothing to push")
+            folder.mkdir()
+            for name in FOLDER_FILES:
+                if (source / name).is_file():
+                    shutil.copy2(source / name, folder / name)
+        if not (folder / CARD_NAME).is_file():
+            write_model_card(folder, repo_id=repo_id)
+        api = HfApi(token=token)
+        api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+        commit = api.upload_folder(repo_id=repo_id, folder_path=folder, repo_type="model",
+                                   commit_message=commit_message)
+    return commit.commit_url

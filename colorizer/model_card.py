@@ -1,0 +1,128 @@
+"""Model cards (the README.md of a weight folder) written with huggingface_hub's ModelCard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from colorizer.models import model_description
+from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
+
+TEMPLATE = """---
+{{ card_data }}
+---
+
+# {{ name }}
+
+{{ description }}
+
+Part of the `colorizer` model zoo: automatic colorization of black-and-white photos. The model sees the CIELAB lightness L of a photo at {{ image_size }}x{{ image_size }} and
+predicts the colour channels ab; `colorizer.colorize` upsamples ab and puts it back on the
+photo's original full-resolution lightness, so the output has the input's size and detail.
+
+## Usage
+
+```python
+import colorizer
+
+model = colorizer.from_pretrained("{{ repo }}")
+colorizer.colorize("old_photo.jpg", model).save("old_photo_color.png")
+```
+
+or `colorizer colorize old_photos/ -o colorized/ --model {{ repo }}`.
+
+## Evaluation
+
+{{ evaluation }}
+
+## Training
+
+{{ training }}
+
+## Limitations
+
+- Trained on {{ dataset }} photographs (research-only terms: the images themselves are not
+  redistributed; these weights are shared for research and demonstration).
+- A regression model averages the plausible colours of an object: results tend towards muted,
+  brownish tones, and objects whose colour is ambiguous (clothes, cars, walls) get washed-out
+  colour. Old photographs differ from modern photos in grain, contrast and subject matter.
+- Predicts at {{ image_size }} px: colour edges are soft on large images, and small objects may
+  take the colour of their surroundings.
+"""
+
+
+def _evaluation_section(metrics: dict) -> str:
+    evaluation = metrics.get("evaluation")
+    if not evaluation:
+        return "Not evaluated yet."
+    from colorizer.evaluate import format_table
+
+    return (
+        f"`colorizer evaluate` on {evaluation['data']} ({evaluation['split']} split, "
+        f"{evaluation['images']} images, ab MSE at {evaluation['image_size']} px in Lab units; "
+        "PSNR, SSIM and colourfulness CF on the full-resolution result). `gray` predicts a = b = 0, "
+        "`mean` the mean colour of the evaluated images.\n\n" + format_table(evaluation)
+    )
+
+
+def _training_section(metrics: dict) -> str:
+    training = metrics.get("training")
+    if not training:
+        return "Unknown."
+    lines = [f"- {key}: `{value}`" for key, value in sorted(training.get("config", {}).items())
+             if key not in ("output", "data")]
+    if "command" in training:
+        lines.insert(0, f"```\n{training['command']}\n```")
+    for key, label in (("epochs_run", "epochs run"), ("wall_time_s", "training wall time (s)"),
+                       ("machine", "machine")):
+        if key in training:
+            lines.append(f"- {label}: {training[key]}")
+    return "\n".join(lines)
+
+
+def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
+    """Write ``folder/README.md`` from its config.json and metrics.json."""
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    folder = Path(folder)
+    config = read_config(folder)
+    metrics_file = folder / METRICS_NAME
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    evaluation = metrics.get("evaluation", {})
+    dataset = metrics.get("dataset", "flickr8k")
+    eval_results = []
+    for key, metric_name in (("ab_mse", "ab MSE (Lab units)"), ("psnr", "PSNR (dB)"),
+                             ("ssim", "SSIM"), ("colourfulness", "Colourfulness"),
+                             ("delta_cf", "mean |dCF|"), ("auc", "AuC (%)")):
+        if key in evaluation.get("results", {}).get("model", {}):
+            eval_results.append(EvalResult(
+                task_type="image-to-image", task_name="Image colorization",
+                dataset_type=dataset, dataset_name=dataset.capitalize(),
+                dataset_split=evaluation.get("split"), metric_type=key, metric_name=metric_name,
+                metric_value=round(float(evaluation["results"]["model"][key]), 4),
+            ))
+    name = repo_id or folder.name
+    card_data = ModelCardData(
+        library_name="keras",
+        license="mit",
+        tags=["image-colorization", "colorizer", "keras", config["architecture"]],
+        datasets=[dataset],
+        model_name=name,
+        eval_results=eval_results or None,
+        pipeline_tag="image-to-image",
+    )
+    card = ModelCard.from_template(
+        card_data,
+        template_str=TEMPLATE,
+        name=name,
+        repo=name,
+        description=config.get("description") or model_description(config["architecture"]),
+        image_size=config.get("image_size", config["args"].get("image_size")),
+        evaluation=_evaluation_section(metrics),
+        training=_training_section(metrics),
+        dataset=dataset.capitalize(),
+    )
+    path = folder / CARD_NAME
+    card.save(path)
+    return path
+

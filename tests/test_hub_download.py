@@ -1,0 +1,93 @@
+"""from_pretrained against a local stand-in for the Hub, through huggingface_hub's real client.
+
+huggingface_hub reads HF_ENDPOINT / HF_HUB_OFFLINE when it is imported, so each download runs in
+a fresh Python process pointed at the stand-in server.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from colorizer import create_model, save_pretrained
+from hub_server import FakeHub, folder_files
+
+LOAD_SCRIPT = textwrap.dedent("""
+    import json, sys, warnings
+    import numpy as np
+    warnings.simplefilter("always")
+    import colorizer
+    name, revision = sys.argv[1], (sys.argv[2] or None)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            model = colorizer.from_pretrained(name, revision=revision)
+        x = np.linspace(-0.5, 0.5, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
+        print(json.dumps({"prediction": float(np.asarray(model(x)).sum()),
+                          "warnings": [str(w.message) for w in caught]}))
+    except colorizer.HubError as error:
+        print(json.dumps({"error": str(error)}))
+""")
+
+
+def _model_folder(tmp_path, name, seed):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = create_model("autoencoder", image_size=32)
+    folder = save_pretrained(model, tmp_path / name)
+    (folder / "metrics.json").write_text("{}")
+    x = np.linspace(-0.5, 0.5, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
+    return folder, float(np.asarray(model(x)).sum())
+
+
+def _load(hub_endpoint, home, name, revision="", offline=False):
+    env = {**os.environ, "HF_ENDPOINT": hub_endpoint, "HF_HOME": str(home),
+           "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_ETAG_TIMEOUT": "2",
+           "HF_HUB_DOWNLOAD_TIMEOUT": "5"}
+    env.pop("HF_HUB_OFFLINE", None)
+    if offline:
+        env["HF_HUB_OFFLINE"] = "1"
+    done = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, name, revision], env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def hub():
+    server = FakeHub().start()
+    yield server
+    server.stop()
+
+
+def test_download_pin_cache_offline_and_missing_repo(hub, tmp_path):
+    first, first_prediction = _model_folder(tmp_path, "v1", seed=1)
+    second, second_prediction = _model_folder(tmp_path, "v2", seed=2)
+    assert first_prediction != second_prediction
+    old_sha = hub.add_commit("team/tiny-colorizer", folder_files(first))
+    hub.add_commit("team/tiny-colorizer", folder_files(second))  # main moves on
+    home = tmp_path / "hf-home"
+
+    latest = _load(hub.endpoint, home, "team/tiny-colorizer")
+    assert latest["prediction"] == pytest.approx(second_prediction, rel=1e-6)
+    pinned = _load(hub.endpoint, home, "team/tiny-colorizer", old_sha)
+    assert pinned["prediction"] == pytest.approx(first_prediction, rel=1e-6)
+    assert any("/resolve/" in request for request in hub.requests)
+
+    missing = _load(hub.endpoint, home, "team/does-not-exist")
+    assert "does not exist" in missing["error"]
+    bad_revision = _load(hub.endpoint, home, "team/tiny-colorizer", "f" * 40)
+    assert "no revision" in bad_revision["error"]
+
+    hub.stop()
+    offline = _load(hub.endpoint, home, "team/tiny-colorizer", old_sha, offline=True)
+    assert offline["prediction"] == pytest.approx(first_prediction, rel=1e-6)
+    unreachable = _load(hub.endpoint, home, "team/tiny-colorizer")  # server down: cache is used
+    assert unreachable["prediction"] == pytest.approx(second_prediction, rel=1e-6)
+    never_cached = _load(hub.endpoint, tmp_path / "empty-home", "team/tiny-colorizer",
+                         offline=True)
+    assert "HF_HUB_OFFLINE is set" in never_cached["error"]
