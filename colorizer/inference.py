@@ -13,7 +13,35 @@ from PIL import Image
 
 from colorizer import color
 from colorizer.images import DEFAULT_MAX_PIXELS, ImageInput, read_image
-from colorizer.models import get_spec
+from colorizer.models import create_model, get_spec
+
+_RESIZED: dict[tuple[int, int], object] = {}
+
+
+def at_size(model, size: int | None):
+    """``model`` rebuilt for a square input of ``size`` px, sharing its weights (cached).
+
+    Fully convolutional models (``cnn``) work at any size divisible by 8; models with a Dense
+    bottleneck or a fixed encoder input (``autoencoder``) only at their training size.
+    """
+    spec = get_spec(model)
+    if size is None or size == spec.image_size:
+        return model
+    key = (id(model), int(size))
+    if key not in _RESIZED:
+        args = {**spec.args, "image_size": int(size)}
+        if "weights" in args:
+            args["weights"] = None
+        try:
+            resized = create_model(spec.architecture, **args)
+            resized.set_weights(model.get_weights())
+        except ValueError as error:
+            raise ValueError(
+                f"{spec.architecture} only works at its training size {spec.image_size} px, "
+                f"not {size} ({error})"
+            ) from None
+        _RESIZED[key] = resized
+    return _RESIZED[key]
 
 
 def predict_ab(model, lightness: tf.Tensor) -> np.ndarray:
@@ -47,15 +75,18 @@ def compose(lightness: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
                     tf.convert_to_tensor(ab_small, tf.float32)).numpy()
 
 
-def colorize(image: ImageInput, model, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+def colorize(image: ImageInput, model, *, size: int | None = None,
+             max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Colorize ``image`` (path, PIL image or array, any common mode) at its original resolution.
 
     The input is reduced to its luminance first, so tinted or sepia photos work too; an alpha
-    channel is kept. Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or
-    over-large input (more than ``max_pixels`` pixels).
+    channel is kept. ``size`` is the render size: the square resolution the model sees (default
+    its training size; see :func:`at_size`). Raises :class:`colorizer.ImageError` for unreadable,
+    truncated, empty or over-large input (more than ``max_pixels`` pixels).
 
     >>> result = colorize("photo.jpg", load_pretrained("weights/autoencoder.flickr8k_128"))
     """
+    model = at_size(model, size)
     rgb, alpha = read_image(image, max_pixels=max_pixels)
     lightness = lightness_of(tf.convert_to_tensor(rgb))
     size = get_spec(model).image_size

@@ -107,3 +107,22 @@ def test_huge_file_is_refused_before_decoding(model, tmp_path):
     Image.new("L", (4000, 3000)).save(path)
     with pytest.raises(ImageError, match="12,000,000 pixels"):
         colorize(path, model, max_pixels=10_000_000)
+
+
+def test_render_size_for_fully_convolutional_models():
+    from colorizer.inference import at_size
+
+    cnn = create_model("cnn", image_size=32, width=0.125)
+    bigger = at_size(cnn, 64)
+    assert bigger.input_shape == (None, 64, 64, 1) and at_size(cnn, 64) is bigger
+    assert colorize(colourful_image(0, (50, 40)), cnn, size=64).size == (50, 40)
+    # Same weights: a constant input gives the same colour at either size.
+    x = np.zeros((1, 32, 32, 1), np.float32)
+    big = np.zeros((1, 64, 64, 1), np.float32)
+    np.testing.assert_allclose(np.asarray(cnn(x))[0, 16, 16], np.asarray(bigger(big))[0, 32, 32],
+                               atol=1e-4)
+
+
+def test_render_size_is_refused_where_weights_depend_on_it(model):
+    with pytest.raises(ValueError, match="only works at its training size 32"):
+        colorize(colourful_image(0), model, size=64)

@@ -1,0 +1,129 @@
+"""colorizer demo: colorize black-and-white photos in the browser with any model of the zoo.
+
+    python app.py                 # http://127.0.0.1:7860, offline, on the shipped weights
+    python app.py --share         # also a public *.gradio.live link (needs internet)
+
+The colorize event is also an API (``api_name="colorize"``) for gradio_client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import colorizer  # noqa: E402
+from colorizer.images import read_image  # noqa: E402
+from colorizer.inference import at_size  # noqa: E402
+from colorizer.models import get_spec  # noqa: E402
+from colorizer.zoo import default_pretrained  # noqa: E402
+
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+RENDER_SIZES = (64, 512)  # slider range for models that accept other render sizes
+CONCURRENCY = 2  # colorizations at once (2-core CPU: more only queues inside TensorFlow)
+QUEUE_SIZE = 64  # waiting requests beyond which new ones are refused
+
+
+@functools.cache
+def load_model(name: str):
+    """Load a zoo model once, on first use."""
+    return colorizer.from_pretrained(name)
+
+
+def model_note(name: str) -> str:
+    entry = next(e for e in colorizer.list_pretrained() if e.name == name)
+    return entry.summary()
+
+
+@functools.cache
+def resizable(model_name: str) -> bool:
+    """Whether the model works at render sizes other than its training size."""
+    model = load_model(model_name)
+    try:
+        at_size(model, get_spec(model).image_size + 32)
+    except ValueError:
+        return False
+    return True
+
+
+def colorize(image_path: str | None, model_name: str, render_size: float = 128):
+    """Colorize one upload; returns the before/after pair and the full-resolution PNG.
+
+    ``render_size`` is used by models that accept other sizes; the others use their own.
+    """
+    if not image_path:
+        gr.Warning("Upload, paste or capture a photo first.")
+        return None, None
+    model = load_model(model_name)
+    size = int(render_size) if render_size and resizable(model_name) else None
+    try:
+        rgb, _ = read_image(image_path)
+        result = colorizer.colorize(rgb, model, size=size)
+    except (colorizer.ImageError, ValueError) as error:
+        raise gr.Error(str(error).replace(image_path, Path(image_path).name)) from None
+    before = Image.fromarray(np.round(rgb * 255).astype(np.uint8))
+    out = Path(tempfile.mkdtemp(prefix="colorizer-")) / f"{Path(image_path).stem}_color.png"
+    result.save(out)
+    return (before, result), str(out)
+
+
+def render_size_update(model_name: str):
+    """The render-size slider for a model: free for fully convolutional ones, fixed otherwise."""
+    spec = get_spec(load_model(model_name))
+    flexible = resizable(model_name)
+    return gr.update(value=spec.image_size, interactive=flexible,
+                     info=("the square size the model sees; larger = finer colour, slower"
+                           if flexible else f"this model works only at {spec.image_size} px"))
+
+
+def build_demo() -> gr.Blocks:
+    entries = colorizer.list_pretrained()
+    default = default_pretrained().name
+    with gr.Blocks(title="colorizer") as demo:
+        gr.Markdown(
+            "# colorizer\nColorize black-and-white photos at full resolution. Tinted and sepia "
+            "prints are reduced to their luminance first. Everything runs on this machine."
+        )
+        with gr.Row():
+            with gr.Column():
+                image = gr.Image(label="Black-and-white photo", type="filepath", image_mode=None,
+                                 sources=["upload", "clipboard", "webcam"])
+                model = gr.Dropdown(choices=[(e.summary(), e.name) for e in entries],
+                                    value=default, label="Model")
+                render_size = gr.Slider(*RENDER_SIZES, step=32,
+                                        value=get_spec(load_model(default)).image_size,
+                                        label="Render size (px)", interactive=False)
+                button = gr.Button("Colorize", variant="primary", elem_id="colorize")
+            with gr.Column():
+                slider = gr.ImageSlider(label="Before / after", format="png", type="pil", elem_id="result")
+                download = gr.File(label="Full-resolution result (PNG)")
+        examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
+        gr.Examples(examples=examples, inputs=image, label="Public-domain photographs")
+        model.change(render_size_update, inputs=model, outputs=render_size, api_name=False)
+        demo.load(render_size_update, inputs=model, outputs=render_size, api_name=False)
+        button.click(colorize, inputs=[image, model, render_size], outputs=[slider, download],
+                     api_name="colorize")
+    return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="colorizer Gradio demo")
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve the network")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    args = parser.parse_args()
+    build_demo().launch(server_name=args.host, server_port=args.port, share=args.share,
+                        show_error=True, allowed_paths=[str(EXAMPLES_DIR)])
+
+
+if __name__ == "__main__":
+    main()
