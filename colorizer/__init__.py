@@ -1,29 +1,43 @@
-"""colorizer: automatic colorization of black-and-white photos (TensorFlow 2 / Keras 3).
+"""colorizer: automatic colorization of black-and-white photos (Keras 3, TensorFlow 2).
 
 >>> import colorizer
 >>> colorizer.list_pretrained()                      # the shipped zoo
 >>> model = colorizer.from_pretrained("autoencoder.flickr8k_128")
 >>> colorizer.colorize("old_photo.jpg", model).save("old_photo_color.png")
+
+The public names are imported on first use, so ``import colorizer`` stays quick and
+``colorizer.models`` can be used on machines without TensorFlow (Keras on JAX or PyTorch).
 """
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-from colorizer.hub import HubError, from_pretrained, push_to_hub  # noqa: E402
-from colorizer.pretrained import load_pretrained, save_pretrained  # noqa: E402
-from colorizer.zoo import list_pretrained  # noqa: E402
-from colorizer.images import ImageError  # noqa: E402
-from colorizer.inference import colorize  # noqa: E402
-from colorizer.models import create_model, list_models  # noqa: E402
+# public name -> module that defines it
+_EXPORTS = {
+    "HubError": "colorizer.hub",
+    "ImageError": "colorizer.images",
+    "colorize": "colorizer.inference",
+    "create_model": "colorizer.models",
+    "from_pretrained": "colorizer.hub",
+    "list_models": "colorizer.models",
+    "list_pretrained": "colorizer.zoo",
+    "load_pretrained": "colorizer.pretrained",
+    "push_to_hub": "colorizer.hub",
+    "save_pretrained": "colorizer.pretrained",
+}
+__all__ = sorted(_EXPORTS)
 
-__all__ = [
-    "HubError",
-    "ImageError",
-    "from_pretrained",
-    "list_pretrained",
-    "push_to_hub",
-    "colorize",
-    "create_model",
-    "list_models",
-    "load_pretrained",
-    "save_pretrained",
-]
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'colorizer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

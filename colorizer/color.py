@@ -1,14 +1,16 @@
-"""sRGB <-> CIELAB (D65, 2-degree observer) as TensorFlow ops, and the model's L/ab normalisation.
+"""sRGB <-> CIELAB (D65, 2-degree observer) as Keras ops, and the model's L/ab normalisation.
 
 The maths follows ``skimage.color.rgb2lab`` / ``lab2rgb`` (the test suite checks against it), so
 numbers in Lab units mean the same thing as in the founding report and in Zhang et al. 2016.
-All functions take float tensors with channels last and work on any leading shape, so they can be
-used inside ``tf.data`` maps and inside Keras models alike.
+All functions take float tensors with channels last and work on any leading shape. They are
+written with ``keras.ops``, so the same code runs inside ``tf.data`` maps and TensorFlow graphs
+(TensorFlow backend) and on JAX or PyTorch (e.g. training on a lent GPU without TensorFlow).
 """
 
 from __future__ import annotations
 
-import tensorflow as tf
+import numpy as np
+from keras import ops
 
 # Reference white of the D65 illuminant, 2-degree observer (as skimage).
 D65_WHITE = (0.95047, 1.0, 1.08883)
@@ -32,73 +34,80 @@ L_SCALE = 100.0
 AB_SCALE = 110.0
 
 
-def _check_channels(x: tf.Tensor, name: str) -> tf.Tensor:
-    x = tf.convert_to_tensor(x)
-    if x.shape.rank is not None and x.shape.rank >= 1 and x.shape[-1] not in (None, 3):
-        raise ValueError(f"{name} must have 3 channels in the last axis, got shape {x.shape}")
-    if not x.dtype.is_floating:
-        raise TypeError(f"{name} must be a float tensor (sRGB in 0..1), got {x.dtype}")
+RGB_FROM_XYZ = tuple(map(tuple, np.linalg.inv(np.array(XYZ_FROM_RGB))))
+
+
+def _check_channels(x, name: str):
+    x = ops.convert_to_tensor(x)
+    shape = tuple(x.shape)
+    if shape and shape[-1] not in (None, 3):
+        raise ValueError(f"{name} must have 3 channels in the last axis, got shape {shape}")
+    if "float" not in str(ops.dtype(x)):
+        raise TypeError(f"{name} must be a float tensor (sRGB in 0..1), got {ops.dtype(x)}")
     return x
 
 
-def srgb_to_linear(rgb: tf.Tensor) -> tf.Tensor:
+def _matvec(matrix, x):
+    """Apply a 3x3 matrix to the last axis of ``x``."""
+    return ops.einsum("ij,...j->...i", ops.cast(ops.convert_to_tensor(matrix), ops.dtype(x)), x)
+
+
+def srgb_to_linear(rgb):
     """Undo sRGB companding: 0..1 sRGB -> 0..1 linear light."""
-    return tf.where(rgb > 0.04045, tf.pow((rgb + 0.055) / 1.055, 2.4), rgb / 12.92)
+    return ops.where(rgb > 0.04045, ops.power((ops.maximum(rgb, 0.04045) + 0.055) / 1.055, 2.4),
+                     rgb / 12.92)
 
 
-def linear_to_srgb(linear: tf.Tensor) -> tf.Tensor:
+def linear_to_srgb(linear):
     """Apply sRGB companding: 0..1 linear light -> 0..1 sRGB (input clipped below at 0)."""
-    linear = tf.maximum(linear, 0.0)
-    return tf.where(
+    linear = ops.maximum(linear, 0.0)
+    return ops.where(
         linear > 0.0031308,
-        1.055 * tf.pow(tf.maximum(linear, 0.0031308), 1.0 / 2.4) - 0.055,
+        1.055 * ops.power(ops.maximum(linear, 0.0031308), 1.0 / 2.4) - 0.055,
         12.92 * linear,
     )
 
 
-def rgb_to_lab(rgb: tf.Tensor) -> tf.Tensor:
+def rgb_to_lab(rgb):
     """sRGB in 0..1 (float, channels last) -> CIELAB (L 0..100, a/b about -128..127)."""
     rgb = _check_channels(rgb, "rgb")
-    matrix = tf.constant(XYZ_FROM_RGB, dtype=rgb.dtype)
-    xyz = tf.linalg.matvec(matrix, srgb_to_linear(rgb))
-    xyz = xyz / tf.constant(D65_WHITE, dtype=rgb.dtype)
-    f = tf.where(
+    xyz = _matvec(XYZ_FROM_RGB, srgb_to_linear(rgb))
+    xyz = xyz / ops.cast(ops.convert_to_tensor(D65_WHITE), ops.dtype(rgb))
+    f = ops.where(
         xyz > _LAB_EPSILON,
-        tf.pow(tf.maximum(xyz, _LAB_EPSILON), 1.0 / 3.0),
+        ops.power(ops.maximum(xyz, _LAB_EPSILON), 1.0 / 3.0),
         _LAB_KAPPA_SLOPE * xyz + _LAB_OFFSET,
     )
-    fx, fy, fz = tf.unstack(f, axis=-1)
+    fx, fy, fz = f[..., 0], f[..., 1], f[..., 2]
     lightness = 116.0 * fy - 16.0
-    return tf.stack([lightness, 500.0 * (fx - fy), 200.0 * (fy - fz)], axis=-1)
+    return ops.stack([lightness, 500.0 * (fx - fy), 200.0 * (fy - fz)], axis=-1)
 
 
-def lab_to_rgb(lab: tf.Tensor) -> tf.Tensor:
+def lab_to_rgb(lab):
     """CIELAB -> sRGB in 0..1, clipped to the displayable range (as skimage's lab2rgb)."""
     lab = _check_channels(lab, "lab")
-    lightness, a, b = tf.unstack(lab, axis=-1)
+    lightness, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     fy = (lightness + 16.0) / 116.0
     fx = a / 500.0 + fy
-    fz = tf.maximum(fy - b / 200.0, 0.0)
-    f = tf.stack([fx, fy, fz], axis=-1)
-    xyz = tf.where(
-        f > 0.2068966, tf.pow(f, 3.0), (f - _LAB_OFFSET) / _LAB_KAPPA_SLOPE
-    ) * tf.constant(D65_WHITE, dtype=lab.dtype)
-    rgb_from_xyz = tf.linalg.inv(tf.constant(XYZ_FROM_RGB, dtype=tf.float64))
-    linear = tf.linalg.matvec(tf.cast(rgb_from_xyz, lab.dtype), xyz)
-    return tf.clip_by_value(linear_to_srgb(linear), 0.0, 1.0)
+    fz = ops.maximum(fy - b / 200.0, 0.0)
+    f = ops.stack([fx, fy, fz], axis=-1)
+    xyz = ops.where(
+        f > 0.2068966, ops.power(f, 3.0), (f - _LAB_OFFSET) / _LAB_KAPPA_SLOPE
+    ) * ops.cast(ops.convert_to_tensor(D65_WHITE), ops.dtype(lab))
+    return ops.clip(linear_to_srgb(_matvec(RGB_FROM_XYZ, xyz)), 0.0, 1.0)
 
 
-def normalize_l(lightness: tf.Tensor) -> tf.Tensor:
+def normalize_l(lightness):
     """L in 0..100 -> network input."""
     return (lightness - L_CENTER) / L_SCALE
 
 
-def normalize_ab(ab: tf.Tensor) -> tf.Tensor:
+def normalize_ab(ab):
     """ab in Lab units -> network target."""
     return ab / AB_SCALE
 
 
-def denormalize_ab(ab: tf.Tensor) -> tf.Tensor:
+def denormalize_ab(ab):
     """Network output -> ab in Lab units."""
     return ab * AB_SCALE
 

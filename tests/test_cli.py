@@ -51,7 +51,7 @@ def test_errors_are_one_line_messages(tmp_path, capsys):
     Image.fromarray(colourful_image(9)).save(tmp_path / "x.png")
     assert main(["colorize", str(tmp_path / "x.png"), "-o", str(tmp_path / "o"), "--model",
                  str(tmp_path / "missing")]) == 2
-    assert "is not a model folder" in capsys.readouterr().err
+    assert "unknown model" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--model", "autoencoder", "--epochs", "x"])
 
