@@ -20,7 +20,8 @@ import keras  # noqa: E402
 
 from colorizer import data  # noqa: E402
 from colorizer.models import create_model  # noqa: E402
-from colorizer.train import DEFAULT_OPTIMIZERS, OPTIMIZERS, ab_mse  # noqa: E402
+from colorizer.losses import ab_mse  # noqa: E402
+from colorizer.config import DEFAULT_OPTIMIZERS, OPTIMIZERS  # noqa: E402
 
 
 def measure(name: str, data_path: str, steps: int, batch_size: int, image_size: int,

@@ -79,3 +79,23 @@ def test_bad_names_and_arguments_are_explained():
         create_model("autoencoder", width=2)
     with pytest.raises(ValueError, match="divisible by 16"):
         create_model("autoencoder", image_size=100)
+
+
+@pytest.mark.parametrize("name", ["lite0_decoder", "lite0_unet"])
+def test_lite0_colorizers_use_the_frozen_pretrained_encoder(name):
+    from colorizer.models import set_encoder_trainable
+
+    model = create_model(name, image_size=64)
+    encoder = model.get_layer("encoder")
+    assert not encoder.trainable
+    assert _count(model.non_trainable_weights) >= 3_400_000  # the Lite0 backbone
+    assert model.output_shape == (None, 64, 64, 2)
+    # The pretrained weights are in place: the stem matches the shipped ImageNet weights.
+    from colorizer.models import efficientnet_lite as lite
+
+    reference = lite.efficientnet_lite0((64, 64, 3), include_top=False)
+    np.testing.assert_array_equal(encoder.get_layer("stem_conv").get_weights()[0],
+                                  reference.get_layer("stem_conv").get_weights()[0])
+    set_encoder_trainable(model, True)
+    assert _count(model.trainable_weights) > 4_000_000 if name == "lite0_unet" else True
+    assert not encoder.get_layer("stem_bn").trainable  # BatchNorm statistics stay frozen

@@ -73,3 +73,14 @@ def test_mirrored_strategy_on_two_logical_cpus(image_folder, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "REPLICAS 2" in done.stdout
     assert _epochs(tmp_path / "m") == [0]
+
+
+def test_two_stage_fine_tuning_unfreezes_the_encoder(image_folder, tmp_path):
+    config = TrainConfig(model="lite0_unet", data=str(image_folder), output=str(tmp_path / "ft"),
+                         image_size=32, batch_size=4, epochs=1, fine_tune_epochs=1,
+                         fine_tune_lr=1e-5, lr_schedule="cosine", model_args={"weights": None})
+    run = train(config)
+    assert _epochs(run) == [0, 1]
+    assert (run / "backup").is_dir() and (run / "backup-fine-tune").is_dir()
+    with pytest.raises(ValueError, match="no pretrained encoder"):
+        TrainConfig(model="cnn", data="x", fine_tune_epochs=2).resolved()

@@ -1,6 +1,6 @@
 """Model architectures. Importing this package registers every architecture."""
 
-from colorizer.models import autoencoder, cnn, xception_decoder  # noqa: F401  (registration)
+from colorizer.models import autoencoder, cnn, lite0, xception_decoder  # noqa: F401  (registration)
 from colorizer.models.registry import (
     ModelSpec,
     create_model,
@@ -9,6 +9,7 @@ from colorizer.models.registry import (
     model_defaults,
     model_description,
     register_model,
+    set_encoder_trainable,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "model_defaults",
     "model_description",
     "register_model",
+    "set_encoder_trainable",
 ]

@@ -89,3 +89,19 @@ def get_spec(model: keras.Model) -> ModelSpec:
     if not isinstance(spec, ModelSpec):
         raise TypeError("this model was not built by colorizer.create_model; it has no ModelSpec")
     return spec
+
+
+def set_encoder_trainable(model: keras.Model, trainable: bool) -> None:
+    """Freeze or unfreeze a model's pretrained encoder (its nested Keras model).
+
+    BatchNorm layers of the encoder stay frozen (inference mode) either way, the usual choice
+    when fine-tuning on a small dataset.
+    """
+    encoders = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    if not encoders:
+        raise ValueError(f"{model.name} has no pretrained encoder to fine-tune")
+    encoder = encoders[0]
+    encoder.trainable = trainable
+    for layer in encoder.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False

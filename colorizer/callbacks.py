@@ -1,0 +1,151 @@
+"""Keras callbacks that keep a run folder up to date (any Keras backend).
+
+A run folder holds everything about one training run::
+
+    config.json     the resolved TrainConfig (``colorizer train --resume RUN`` reads it back)
+    backup/         Keras BackupAndRestore state, written every epoch: model, optimizer, epoch
+                    (backup-fine-tune/ for the second stage of a two-stage run)
+    history.csv     one row per finished epoch (loss and ab MSE in Lab units, train and val,
+                    epoch_seconds)
+    curves.png      the loss curves, redrawn every epoch
+    model/          the best epoch so far (lowest val loss) as a model folder (config + weights)
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import keras
+
+from colorizer.config import TrainConfig
+from colorizer.pretrained import save_pretrained
+
+
+def plot_curves(history_csv: Path, output_png: Path) -> None:
+    """Draw loss and ab MSE per epoch (train and validation) from a history CSV."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with history_csv.open() as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return
+    epochs = [int(row["epoch"]) + 1 for row in rows]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, key, title in ((axes[0], "loss", "loss (MSE, normalised ab)"),
+                             (axes[1], "ab_mse", "ab MSE (Lab units)")):
+        for prefix, label in (("", "train"), ("val_", "validation")):
+            if prefix + key in rows[0]:
+                axis.plot(epochs, [float(row[prefix + key]) for row in rows], "o-", label=label)
+        axis.set_xlabel("epoch")
+        axis.set_title(title)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(output_png, dpi=100)
+    plt.close(figure)
+
+
+class RunFolderCallback(keras.callbacks.Callback):
+    """Each epoch: redraw curves.png; when val loss improves, write the model folder."""
+
+    def __init__(self, run_dir: Path, config: TrainConfig):
+        super().__init__()
+        self.run_dir = run_dir
+        self.config = config
+        self.best = float("inf")
+        best_file = run_dir / "model" / "config.json"
+        if best_file.is_file():
+            self.best = json.loads(best_file.read_text()).get("val_loss", float("inf"))
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = logs or {}
+        plot_curves(self.run_dir / "history.csv", self.run_dir / "curves.png")
+        val_loss = logs.get("val_loss", logs.get("loss", float("inf")))
+        if val_loss < self.best:
+            self.best = float(val_loss)
+            save_pretrained(
+                self.model,
+                self.run_dir / "model",
+                extra={"epoch": epoch + 1, "val_loss": self.best,
+                       "val_ab_mse": float(logs.get("val_ab_mse", float("nan"))),
+                       "machine": machine_description(),
+                       "training": dataclasses.asdict(self.config)},
+            )
+
+
+def _accelerators() -> str:
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        names = [d.name for d in tf.config.list_physical_devices("GPU")]
+    elif backend == "jax":
+        import jax
+
+        names = [d.device_kind for d in jax.devices() if d.platform != "cpu"]
+    else:
+        names = []
+    return ", ".join(names) if names else "no GPU"
+
+
+def machine_description() -> str:
+    """What the run trained on, for model cards: OS, CPU cores, accelerators, Keras backend."""
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
+            f"{_accelerators()}, Keras {keras.__version__} on {keras.backend.backend()}")
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds ``epoch_seconds`` (wall time of the epoch, validation included) to the epoch logs."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self.start
+
+
+class FlushCSVLogger(keras.callbacks.CSVLogger):
+    """CSVLogger that flushes each row, so curves.png (drawn right after) sees it."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        self.csv_file.flush()
+
+
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training after the epoch during which ``seconds`` of wall time ran out."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.deadline = time.perf_counter() + seconds
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if time.perf_counter() > self.deadline:
+            print(f"time limit reached after epoch {epoch + 1}; stopping", flush=True)
+            self.model.stop_training = True
+
+
+def run_callbacks(run_dir: Path, config: TrainConfig, backup: str) -> list:
+    """Per-epoch checkpoint (BackupAndRestore), timing, CSV history, curves and best model."""
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(run_dir / backup), save_freq="epoch",
+                                         delete_checkpoint=False),
+        EpochTimer(),  # before the logger, which then records epoch_seconds
+        FlushCSVLogger(str(run_dir / "history.csv"), append=True),
+        RunFolderCallback(run_dir, config),
+    ]
+    if config.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(patience=config.early_stopping))
+    return callbacks

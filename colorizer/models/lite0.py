@@ -1,0 +1,78 @@
+"""Colorizers on the ImageNet-pretrained EfficientNet-Lite0 encoder.
+
+``lite0_decoder`` is the founding report's pretrained design (section 5.3) with Lite0 in place of
+Xception; ``lite0_unet`` adds skip connections from five scales into a light bilinear decoder.
+Both see the gray photo as a 3-channel image in the range the encoder was trained on.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from colorizer.models import efficientnet_lite as lite
+from colorizer.models.registry import register_model
+
+ENCODER_NAME = "encoder"
+
+
+def _encoder(image_size: int, weights: str | None, features: tuple[str, ...]) -> keras.Model:
+    backbone = lite.efficientnet_lite0((image_size, image_size, 3), include_top=False,
+                                       weights=weights)
+    outputs = [backbone.get_layer(name).output for name in features]
+    encoder = keras.Model(backbone.input, outputs if len(outputs) > 1 else outputs[0],
+                          name=ENCODER_NAME)
+    encoder.trainable = False
+    return encoder
+
+
+def _gray_as_rgb(lightness):
+    """Normalised L ((L - 50) / 100, in -0.5..0.5) -> 3 equal channels in about -1..1."""
+    x = layers.Concatenate(name="gray_rgb")([lightness, lightness, lightness])
+    return layers.Rescaling(2.0, name="to_encoder_range")(x)
+
+
+@register_model
+def lite0_decoder(image_size: int = 128, weights: str | None = "imagenet") -> keras.Model:
+    """Report 5.3 on EfficientNet-Lite0 (ImageNet, frozen) + 5 Conv2DTranspose to ab (Adam)."""
+    if image_size % 32:
+        raise ValueError(f"lite0_decoder needs an image_size divisible by 32, got {image_size}")
+    inputs = keras.Input((image_size, image_size, 1), name="lightness")
+    # The report's learned gray -> 3 channel conv, started at the plain gray mapping.
+    x = layers.Conv2D(3, 1, kernel_initializer=keras.initializers.Constant(2.0),
+                      name="gray_to_rgb")(inputs)
+    x = _encoder(image_size, weights, ("head_relu",))(x)
+    for channels in (512, 128, 64, 32):
+        x = layers.Conv2DTranspose(channels, 3, strides=2, padding="same", activation="relu")(x)
+    outputs = layers.Conv2DTranspose(2, 3, strides=2, padding="same", activation="tanh",
+                                     name="ab")(x)
+    return keras.Model(inputs, outputs, name="lite0_decoder")
+
+
+def _conv_block(x, channels: int, name: str):
+    for index in (1, 2):
+        x = layers.Conv2D(channels, 3, padding="same", use_bias=False, name=f"{name}_conv{index}")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn{index}")(x)
+        x = layers.ReLU(name=f"{name}_relu{index}")(x)
+    return x
+
+
+@register_model
+def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
+               decoder_channels: tuple[int, ...] = (192, 96, 64, 32, 24)) -> keras.Model:
+    """EfficientNet-Lite0 (ImageNet) U-Net: skips at strides 2-32, bilinear decoder (Adam)."""
+    if image_size % 32:
+        raise ValueError(f"lite0_unet needs an image_size divisible by 32, got {image_size}")
+    if len(decoder_channels) != len(lite.FEATURE_LAYERS):
+        raise ValueError(f"decoder_channels needs {len(lite.FEATURE_LAYERS)} entries")
+    inputs = keras.Input((image_size, image_size, 1), name="lightness")
+    skips = _encoder(image_size, weights, lite.FEATURE_LAYERS)(_gray_as_rgb(inputs))
+    x = skips[-1]
+    # From stride 32 up to stride 1; the last "skip" is the full-resolution gray input itself.
+    for level, (skip, channels) in enumerate(zip([*skips[-2::-1], inputs], decoder_channels)):
+        x = layers.Conv2D(channels, 1, name=f"up{level}_reduce")(x)
+        x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_resize")(x)
+        x = layers.Concatenate(name=f"up{level}_skip")([x, skip])
+        x = _conv_block(x, channels, f"up{level}")
+    outputs = layers.Conv2D(2, 1, activation="tanh", name="ab")(x)
+    return keras.Model(inputs, outputs, name="lite0_unet")
