@@ -1,0 +1,49 @@
+"""Pack a dataset into a small bundle of JPEGs for training on a lent GPU (64 MiB travel limit).
+
+    python training/make_device_bundle.py ../shared/data/flickr8k .bundle --val-limit 800
+
+Decodes with the project's pipeline (resize to --size, no grayscale or unreadable files), then
+writes train.tar and val.tar of JPEGs (quality --quality). The bundle stays out of git
+(.git/info/exclude) and holds research-only photos: never commit it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import tarfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from PIL import Image  # noqa: E402
+
+from colorizer import data  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data")
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--quality", type=int, default=80)
+    parser.add_argument("--val-limit", type=int, default=800)
+    args = parser.parse_args()
+    args.output.mkdir(parents=True, exist_ok=True)
+    for split, limit in (("train", None), ("val", args.val_limit or None)):
+        pixels, _, _ = data.load_images(data.list_images(args.data, split)[:limit], args.size)
+        with tarfile.open(args.output / f"{split}.tar", "w") as tar:
+            for index, image in enumerate(pixels):
+                buffer = io.BytesIO()
+                Image.fromarray(image).save(buffer, "JPEG", quality=args.quality)
+                info = tarfile.TarInfo(f"{index:05d}.jpg")
+                info.size = buffer.tell()
+                buffer.seek(0)
+                tar.addfile(info, buffer)
+        size = (args.output / f"{split}.tar").stat().st_size / 2**20
+        print(f"{split}: {len(pixels)} images, {size:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
