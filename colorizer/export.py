@@ -17,8 +17,9 @@ from colorizer.pretrained import (
     CONFIG_NAME,
     CURVES_NAME,
     METRICS_NAME,
-    WEIGHTS_NAME,
+    load_pretrained,
     resolve_model_folder,
+    save_pretrained,
 )
 
 
@@ -48,7 +49,7 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     evaluation_data = json.loads(Path(evaluation).read_text())
     model_config = json.loads((source / CONFIG_NAME).read_text())
     output.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source / WEIGHTS_NAME, output / WEIGHTS_NAME)
+    save_pretrained(load_pretrained(source), output)  # weights only, whatever the run saved
     if (run_dir / CURVES_NAME).is_file():
         shutil.copy2(run_dir / CURVES_NAME, output / CURVES_NAME)
     training = _training_record(run_dir, model_config)

@@ -45,8 +45,29 @@ def save_pretrained(model: keras.Model, folder: str | Path, *, extra: dict[str, 
         **(extra or {}),
     }
     (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    model.save_weights(folder / WEIGHTS_NAME)
+    _save_weights_only(model, folder / WEIGHTS_NAME)
     return folder
+
+
+def _save_weights_only(model: keras.Model, path: Path) -> None:
+    """``model.save_weights`` without the optimizer state Keras adds for a compiled model.
+
+    The optimizer's moments would double or triple the file (and nothing reads them when loading
+    a model folder), so every top-level group of Keras' file except ``optimizer`` is copied.
+    """
+    import h5py
+
+    staging = path.with_name(path.name + ".tmp.weights.h5")
+    model.save_weights(staging)
+    try:
+        with h5py.File(staging, "r") as source, h5py.File(path, "w") as target:
+            for key, value in source.attrs.items():
+                target.attrs[key] = value
+            for key in source:
+                if key != "optimizer":
+                    source.copy(source[key], target, name=key)
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def resolve_model_folder(name_or_path: str | Path) -> Path:

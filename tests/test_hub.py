@@ -187,3 +187,15 @@ def test_push_sends_one_commit_with_the_whole_folder(zoo, monkeypatch):
     files = _RecordingApi.calls[1][3]
     assert set(files) == {"config.json", "model.weights.h5", "README.md"}
     assert b"team/fresh" in files["README.md"]
+
+
+def test_saved_weights_leave_out_the_optimizer_state(tmp_path):
+    model = create_model("autoencoder", image_size=32)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.zeros((4, 32, 32, 1)), np.zeros((4, 32, 32, 2)), epochs=1, verbose=0)
+    folder = save_pretrained(model, tmp_path / "m")
+    size = (folder / "model.weights.h5").stat().st_size
+    assert size < 1.2 * model.count_params() * 4  # float32 weights, no Adam moments
+    x = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 32, 32, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(load_pretrained(folder)(x)), np.asarray(model(x)),
+                               rtol=1e-6)
