@@ -38,13 +38,25 @@ def _model_args(pairs: list[str]) -> dict:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from colorizer.models import create_model, list_models, model_description
+    from colorizer.models import create_model, list_models, model_defaults, pretrained_encoder
+    from colorizer.models.flops import model_flops
 
-    print(f"{'name':<18} {'params':>12} {'trainable':>12}  description")
+    print("| name | params | trainable | frozen | GFLOPs 128 px | GFLOPs 256 px | pretrained backbone |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for name in list_models():
-        model = create_model(name, **({"weights": None} if name == "xception_decoder" else {}))
+        offline = {"weights": None} if "weights" in model_defaults(name) else {}
+        model = create_model(name, **offline)
         trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
-        print(f"{name:<18} {model.count_params():>12,} {trainable:>12,}  {model_description(name)}")
+        gflops = []
+        for size in (128, 256):
+            try:
+                gflops.append(f"{model_flops(create_model(name, image_size=size, **offline)) / 1e9:.2f}")
+            except ValueError:
+                gflops.append("n/a")
+        encoder = pretrained_encoder(model)
+        backbone = f"{encoder} (ImageNet)" if encoder else "none"
+        print(f"| {name} | {model.count_params():,} | {trainable:,} | "
+              f"{model.count_params() - trainable:,} | {gflops[0]} | {gflops[1]} | {backbone} |")
     return 0
 
 
@@ -72,6 +84,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             model_args=_model_args(args.model_arg) | ({"width": args.width} if args.width else {}),
             augment=[a for a in args.augment.split(",") if a], limit=args.limit,
             val_limit=args.val_limit, early_stopping=args.early_stopping,
+            init_from=args.init_from,
             strategy=args.strategy, seed=args.seed,
         )
         run = train(config)
@@ -134,9 +147,33 @@ def cmd_list(args: argparse.Namespace) -> int:
     entries = list_pretrained()
     if not entries:
         print("no pretrained weights found (COLORIZER_WEIGHTS or weights/ of a source checkout)")
+    if args.markdown:
+        print(results_table(entries))
+        return 0
     for entry in entries:
         print(entry.summary())
     return 0
+
+
+def results_table(entries) -> str:
+    """The zoo as a Markdown table: metrics of each weight folder and its training cost."""
+    import json
+
+    lines = ["| model | params | val ab MSE | gray | mean colour | PSNR dB | SSIM | CF (orig.) "
+             "| mean abs dCF | AuC % | epochs | training wall time | machine |",
+             "|" + " --- |" * 13]
+    for entry in entries:
+        metrics = json.loads((entry.path / "metrics.json").read_text())
+        results, training = metrics["evaluation"]["results"], metrics["training"]
+        model = results["model"]
+        params = json.loads((entry.path / "config.json").read_text()).get("params", "")
+        lines.append(
+            f"| {entry.name} | {params} | {model['ab_mse']:.1f} | {results['gray']['ab_mse']:.1f} | "
+            f"{results['mean']['ab_mse']:.1f} | {model['psnr']:.2f} | {model['ssim']:.3f} | "
+            f"{model['colourfulness']:.1f} ({metrics['evaluation']['original_colourfulness']:.1f}) | "
+            f"{model['delta_cf']:.1f} | {model['auc']:.1f} | {training['epochs_run']} | "
+            f"{training['wall_time_s'] / 60:.1f} min | {training['machine']} |")
+    return "\n".join(lines)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -180,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(func=cmd_models)
 
     listing = commands.add_parser("list", help="list the pretrained zoo with its metrics")
+    listing.add_argument("--markdown", action="store_true", help="as the README's results table")
     listing.set_defaults(func=cmd_list)
 
     train = commands.add_parser("train", help="train a model")
@@ -201,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=int, default=0, help="use the first N training images")
     train.add_argument("--val-limit", type=int, default=0, help="use the first N val images")
     train.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE")
+    train.add_argument("--init-from", default="", metavar="MODEL",
+                       help="start from a trained model (zoo name or folder): fine-tune it on "
+                       "your own photos")
     train.add_argument("--strategy", choices=["default", "mirrored", "multiworker"],
                        default="default")
     train.add_argument("--seed", type=int, default=0)

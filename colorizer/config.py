@@ -44,6 +44,7 @@ class TrainConfig:
     fine_tune_lr: float = 1e-4  # learning rate of the fine-tuning stage
     lr_schedule: str = "constant"  # "constant" or "cosine" (decay to 1% within each stage)
     early_stopping: int = 0  # stop after this many epochs without val improvement (0 = off)
+    init_from: str = ""  # start from these weights: a model folder, run folder or zoo name
     strategy: str = "default"  # "default", "mirrored" (local devices), "multiworker" (TF_CONFIG)
     seed: int = 0  # shuffling and split seed
 

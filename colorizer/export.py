@@ -49,7 +49,8 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     evaluation_data = json.loads(Path(evaluation).read_text())
     model_config = json.loads((source / CONFIG_NAME).read_text())
     output.mkdir(parents=True, exist_ok=True)
-    save_pretrained(load_pretrained(source), output)  # weights only, whatever the run saved
+    model = load_pretrained(source)
+    save_pretrained(model, output)  # weights only, whatever the run saved
     if (run_dir / CURVES_NAME).is_file():
         shutil.copy2(run_dir / CURVES_NAME, output / CURVES_NAME)
     training = _training_record(run_dir, model_config)
@@ -57,7 +58,8 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     config = {key: model_config[key] for key in
               ("architecture", "args", "image_size", "normalization", "colorizer_version",
                "keras_version") if key in model_config}
-    config.update({"name": output.name, "description": description, "hub_repo": hub_repo})
+    config.update({"name": output.name, "description": description, "hub_repo": hub_repo,
+                   "params": model.count_params()})
     (output / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     metrics = {"dataset": dataset, "evaluation": evaluation_data, "training": training}
     (output / METRICS_NAME).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")

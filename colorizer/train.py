@@ -30,6 +30,15 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
+def warm_start(model, name_or_path: str) -> None:
+    """Copy the weights of a trained model of the same architecture into ``model``."""
+    from colorizer.hub import resolve
+    from colorizer.pretrained import WEIGHTS_NAME
+
+    model.load_weights(resolve(name_or_path) / WEIGHTS_NAME)
+    print(f"starting from the weights of {name_or_path}", file=sys.stderr)
+
+
 def train(config: TrainConfig, *, resume: bool = False) -> Path:
     """Train as ``config`` says; return the run folder. With ``resume``, continue that run."""
     config = config.resolved()
@@ -83,6 +92,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     steps_per_epoch = max(1, len(train_pixels) // config.batch_size)
     with strategy.scope():
         model = create_model(config.model, image_size=config.image_size, **config.model_args)
+        if config.init_from and not resume:
+            warm_start(model, config.init_from)
     for stage in stages(config):
         with strategy.scope():
             if stage.fine_tune:

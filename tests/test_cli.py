@@ -60,6 +60,8 @@ def test_models_command_lists_the_registry(capsys):
     assert main(["models"]) == 0
     printed = capsys.readouterr().out
     assert "9,753,154" in printed and "30,981,992" in printed and "cnn" in printed
+    assert "| lite0_unet |" in printed and "efficientnet_lite0 (ImageNet)" in printed
+    assert "| 20,861,480 |" in printed  # xception_decoder's frozen encoder
 
 
 def test_train_then_evaluate_from_the_command_line(image_folder, tmp_path, capsys):

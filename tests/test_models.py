@@ -86,7 +86,7 @@ def test_lite0_colorizers_use_the_frozen_pretrained_encoder(name):
     from colorizer.models import set_encoder_trainable
 
     model = create_model(name, image_size=64)
-    encoder = model.get_layer("encoder")
+    encoder = model.get_layer("efficientnet_lite0")
     assert not encoder.trainable
     assert _count(model.non_trainable_weights) >= 3_400_000  # the Lite0 backbone
     assert model.output_shape == (None, 64, 64, 2)
@@ -99,3 +99,12 @@ def test_lite0_colorizers_use_the_frozen_pretrained_encoder(name):
     set_encoder_trainable(model, True)
     assert _count(model.trainable_weights) > 4_000_000 if name == "lite0_unet" else True
     assert not encoder.get_layer("stem_bn").trainable  # BatchNorm statistics stay frozen
+
+
+def test_flop_counts_match_known_figures():
+    from colorizer.models.flops import model_flops
+
+    # Zhang et al. (ECCV16) report 83.6 GFLOPs at 256 px including their 313-way head.
+    assert 80e9 < model_flops(create_model("cnn", image_size=256)) < 84e9
+    # A 3x3 conv from 1 to 32 channels at stride 2 on 128 px: 2 * 9 * 32 * 64 * 64.
+    assert model_flops(create_model("autoencoder")) > 2 * 9 * 32 * 64 * 64

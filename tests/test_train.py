@@ -84,3 +84,15 @@ def test_two_stage_fine_tuning_unfreezes_the_encoder(image_folder, tmp_path):
     assert (run / "backup").is_dir() and (run / "backup-fine-tune").is_dir()
     with pytest.raises(ValueError, match="no pretrained encoder"):
         TrainConfig(model="cnn", data="x", fine_tune_epochs=2).resolved()
+
+
+def test_warm_start_from_a_trained_model(image_folder, tmp_path):
+    first = train(_config(image_folder, tmp_path / "first", epochs=1))
+    second = train(_config(image_folder, tmp_path / "second", epochs=1, lr=1e-12,
+                           init_from=str(first)))
+    import numpy as np
+
+    x = np.zeros((1, 32, 32, 1), np.float32)
+    # With a negligible learning rate the warm-started model keeps the first run's weights.
+    np.testing.assert_allclose(np.asarray(load_pretrained(second)(x)),
+                               np.asarray(load_pretrained(first)(x)), atol=1e-5)

@@ -8,6 +8,7 @@ from colorizer.models.registry import (
     list_models,
     model_defaults,
     model_description,
+    pretrained_encoder,
     register_model,
     set_encoder_trainable,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "list_models",
     "model_defaults",
     "model_description",
+    "pretrained_encoder",
     "register_model",
     "set_encoder_trainable",
 ]

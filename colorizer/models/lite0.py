@@ -13,7 +13,7 @@ from keras import layers
 from colorizer.models import efficientnet_lite as lite
 from colorizer.models.registry import register_model
 
-ENCODER_NAME = "encoder"
+ENCODER_NAME = "efficientnet_lite0"
 
 
 def _encoder(image_size: int, weights: str | None, features: tuple[str, ...]) -> keras.Model:

@@ -105,3 +105,8 @@ def set_encoder_trainable(model: keras.Model, trainable: bool) -> None:
     for layer in encoder.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False
+
+
+def pretrained_encoder(model: keras.Model) -> str | None:
+    """Name of the model's nested pretrained encoder (e.g. "xception"), or None."""
+    return next((layer.name for layer in model.layers if isinstance(layer, keras.Model)), None)
