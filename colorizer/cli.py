@@ -131,7 +131,7 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     if skipped:
         print(f"skipped {len(skipped)}:")
         for source, why in skipped:
-            print(f"  {source}: {why}")
+            print(f"  {why}" if why.startswith(str(source)) else f"  {source}: {why}")
     return 0 if written or not skipped else 1
 
 
@@ -166,9 +166,9 @@ def results_table(entries) -> str:
         metrics = json.loads((entry.path / "metrics.json").read_text())
         results, training = metrics["evaluation"]["results"], metrics["training"]
         model = results["model"]
-        params = json.loads((entry.path / "config.json").read_text()).get("params", "")
+        params = json.loads((entry.path / "config.json").read_text()).get("params", 0)
         lines.append(
-            f"| {entry.name} | {params} | {model['ab_mse']:.1f} | {results['gray']['ab_mse']:.1f} | "
+            f"| {entry.name} | {params:,} | {model['ab_mse']:.1f} | {results['gray']['ab_mse']:.1f} | "
             f"{results['mean']['ab_mse']:.1f} | {model['psnr']:.2f} | {model['ssim']:.3f} | "
             f"{model['colourfulness']:.1f} ({metrics['evaluation']['original_colourfulness']:.1f}) | "
             f"{model['delta_cf']:.1f} | {model['auc']:.1f} | {training['epochs_run']} | "
@@ -181,7 +181,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     folder = export_weights(args.run, args.output, evaluation=args.evaluation,
                             description=args.description, hub_repo=args.hub_repo,
-                            dataset=args.dataset, overwrite=args.overwrite)
+                            dataset=args.dataset, note=args.note, overwrite=args.overwrite)
     print(f"wrote weight folder {folder}")
     return 0
 
@@ -276,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--description", help="one line for menus and the card")
     export.add_argument("--hub-repo", help="Hub repo id the folder is published under")
     export.add_argument("--dataset", default="flickr8k")
+    export.add_argument("--note", help="a paragraph for the card's Training section")
     export.add_argument("--overwrite", action="store_true")
     export.set_defaults(func=cmd_export)
 

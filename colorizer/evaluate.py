@@ -28,7 +28,7 @@ COLUMNS = (
     ("psnr", "PSNR dB", "{:.2f}"),
     ("ssim", "SSIM", "{:.4f}"),
     ("colourfulness", "CF", "{:.2f}"),
-    ("delta_cf", "mean |dCF|", "{:.2f}"),
+    ("delta_cf", "mean abs dCF", "{:.2f}"),
     ("auc", "AuC %", "{:.2f}"),
 )
 
@@ -118,7 +118,8 @@ def format_table(summary: dict[str, Any]) -> str:
     """The results of :func:`evaluate` as a Markdown table."""
     header = "| predictor | " + " | ".join(title for _, title, _ in COLUMNS) + " |"
     lines = [header, "|" + " --- |" * (len(COLUMNS) + 1)]
-    for name, scores in summary["results"].items():
+    for name in PREDICTORS:
+        scores = summary["results"][name]
         cells = [fmt.format(scores[key]) for key, _, fmt in COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append(f"| original | | | | {summary['original_colourfulness']:.2f} | 0.00 | 100.00 |")

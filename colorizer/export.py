@@ -39,7 +39,8 @@ def _training_record(run_dir: Path, model_config: dict) -> dict:
 
 def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Path,
                    description: str | None = None, hub_repo: str | None = None,
-                   dataset: str = "flickr8k", overwrite: bool = False) -> Path:
+                   dataset: str = "flickr8k", note: str | None = None,
+                   overwrite: bool = False) -> Path:
     """Copy a run's best model into the weight folder ``output`` with metrics and a card."""
     run_dir = Path(run)
     source = resolve_model_folder(run_dir)
@@ -55,6 +56,8 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
         shutil.copy2(run_dir / CURVES_NAME, output / CURVES_NAME)
     training = _training_record(run_dir, model_config)
     training["command"] = f"colorizer train --config training/configs/{output.name}.json"
+    if note:
+        training["note"] = note
     config = {key: model_config[key] for key in
               ("architecture", "args", "image_size", "normalization", "colorizer_version",
                "keras_version") if key in model_config}

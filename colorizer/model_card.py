@@ -77,6 +77,8 @@ def _training_section(metrics: dict) -> str:
                        ("machine", "machine")):
         if key in training:
             lines.append(f"- {label}: {training[key]}")
+    if training.get("note"):
+        lines.append(f"\n{training['note']}")
     return "\n".join(lines)
 
 
@@ -93,7 +95,7 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
     eval_results = []
     for key, metric_name in (("ab_mse", "ab MSE (Lab units)"), ("psnr", "PSNR (dB)"),
                              ("ssim", "SSIM"), ("colourfulness", "Colourfulness"),
-                             ("delta_cf", "mean |dCF|"), ("auc", "AuC (%)")):
+                             ("delta_cf", "mean abs dCF"), ("auc", "AuC (%)")):
         if key in evaluation.get("results", {}).get("model", {}):
             eval_results.append(EvalResult(
                 task_type="image-to-image", task_name="Image colorization",
