@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -31,6 +33,8 @@ EXAMPLES_DIR = Path(__file__).parent / "examples"
 RENDER_SIZES = (64, 512)  # slider range for models that accept other render sizes
 CONCURRENCY = 2  # colorizations at once (2-core CPU: more only queues inside TensorFlow)
 QUEUE_SIZE = 64  # waiting requests beyond which new ones are refused
+KEEP_RESULTS_S = 3600  # results (ours and Gradio's cached copies) are deleted after an hour
+OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="colorizer-app-"))
 
 
 @functools.cache
@@ -42,6 +46,15 @@ def load_model(name: str):
 def model_note(name: str) -> str:
     entry = next(e for e in colorizer.list_pretrained() if e.name == name)
     return entry.summary()
+
+
+def new_output_folder() -> Path:
+    """A fresh folder for one request's files; folders older than KEEP_RESULTS_S are removed."""
+    now = time.time()
+    for old in OUTPUT_DIR.iterdir():
+        if now - old.stat().st_mtime > KEEP_RESULTS_S:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=OUTPUT_DIR))
 
 
 @functools.cache
@@ -70,10 +83,15 @@ def colorize(image_path: str | None, model_name: str, render_size: float = 128):
         result = colorizer.colorize(rgb, model, size=size)
     except (colorizer.ImageError, ValueError) as error:
         raise gr.Error(str(error).replace(image_path, Path(image_path).name)) from None
-    before = Image.fromarray(np.round(rgb * 255).astype(np.uint8))
-    out = Path(tempfile.mkdtemp(prefix="colorizer-")) / f"{Path(image_path).stem}_color.png"
-    result.save(out)
-    return (before, result), str(out)
+    # Files, not PIL images: Gradio copies files into its cache atomically, while it rewrites a
+    # PIL image's cache file in place, which truncates a download of the same picture that a
+    # concurrent request is still reading (seen under load with identical uploads).
+    folder = new_output_folder()
+    before = folder / f"{Path(image_path).stem}_input.png"
+    Image.fromarray(np.round(rgb * 255).astype(np.uint8)).save(before)
+    after = folder / f"{Path(image_path).stem}_color.png"
+    result.save(after)
+    return (str(before), str(after)), str(after)
 
 
 def render_size_update(model_name: str):
@@ -88,7 +106,7 @@ def render_size_update(model_name: str):
 def build_demo() -> gr.Blocks:
     entries = colorizer.list_pretrained()
     default = default_pretrained().name
-    with gr.Blocks(title="colorizer") as demo:
+    with gr.Blocks(title="colorizer", delete_cache=(KEEP_RESULTS_S, KEEP_RESULTS_S)) as demo:
         gr.Markdown(
             "# colorizer\nColorize black-and-white photos at full resolution. Tinted and sepia "
             "prints are reduced to their luminance first. Everything runs on this machine."
@@ -104,7 +122,8 @@ def build_demo() -> gr.Blocks:
                                         label="Render size (px)", interactive=False)
                 button = gr.Button("Colorize", variant="primary", elem_id="colorize")
             with gr.Column():
-                slider = gr.ImageSlider(label="Before / after", format="png", type="pil", elem_id="result")
+                slider = gr.ImageSlider(label="Before / after", format="png", type="filepath",
+                                        elem_id="result")
                 download = gr.File(label="Full-resolution result (PNG)")
         examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
         gr.Examples(examples=examples, inputs=image, label="Public-domain photographs")

@@ -85,6 +85,8 @@ def main() -> None:
         first_answer = time.perf_counter() - start
         print(f"start-up to first answer: {first_answer:.1f} s")
 
+        errors: list[str] = []
+
         def user(_: int) -> list[tuple[bool, float]]:
             own = Client(url, verbose=False)
             results = []
@@ -93,8 +95,9 @@ def main() -> None:
                 try:
                     own.predict(handle_file(str(photo)), *extra, api_name="/colorize")
                     results.append((True, time.perf_counter() - began))
-                except Exception:  # noqa: BLE001  (count failures, keep going)
+                except Exception as error:  # noqa: BLE001  (count failures, keep going)
                     results.append((False, time.perf_counter() - began))
+                    errors.append(f"{type(error).__name__}: {error}")
             return results
 
         began = time.perf_counter()
@@ -110,6 +113,8 @@ def main() -> None:
             p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
             print(f"latency p50 {statistics.median(latencies):.2f} s, p95 {p95:.2f} s")
         print(f"server peak RSS: {peak_rss_mb(server.pid):.0f} MB")
+        for message in sorted(set(errors)):
+            print(f"failure: {message[:300]}")
     finally:
         server.terminate()
         server.wait(timeout=30)
