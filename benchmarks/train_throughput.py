@@ -16,7 +16,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
 
 from colorizer import data  # noqa: E402
 from colorizer.models import create_model  # noqa: E402
