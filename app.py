@@ -43,11 +43,6 @@ def load_model(name: str):
     return colorizer.from_pretrained(name)
 
 
-def model_note(name: str) -> str:
-    entry = next(e for e in colorizer.list_pretrained() if e.name == name)
-    return entry.summary()
-
-
 def new_output_folder() -> Path:
     """A fresh folder for one request's files; folders older than KEEP_RESULTS_S are removed."""
     now = time.time()
