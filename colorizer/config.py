@@ -64,9 +64,9 @@ class TrainConfig:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if self.fine_tune_epochs < 0:
             raise ValueError(f"fine_tune_epochs must be >= 0, got {self.fine_tune_epochs}")
-        if self.fine_tune_epochs and "weights" not in model_defaults(self.model):  # no encoder
+        defaults = model_defaults(self.model)  # raises for an unknown model
+        if self.fine_tune_epochs and "weights" not in defaults:  # no pretrained encoder
             raise ValueError(f"{self.model} has no pretrained encoder to fine-tune")
-        model_defaults(self.model)  # raises for an unknown model
         output = self.output or f"runs/{self.model}-{time.strftime('%Y%m%d-%H%M%S')}"
         return dataclasses.replace(self, optimizer=optimizer, output=output)
 

@@ -7,6 +7,8 @@ sepia print, its luminance), so no detail is lost whatever the model's input siz
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import tensorflow as tf
 from PIL import Image
@@ -15,7 +17,8 @@ from colorizer import color
 from colorizer.images import DEFAULT_MAX_PIXELS, ImageInput, read_image
 from colorizer.models import create_model, get_spec
 
-_RESIZED: dict[tuple[int, int], object] = {}
+# model -> {render size: rebuilt model}; weak keys, so a model's resized copies go with it.
+_RESIZED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def at_size(model, size: int | None):
@@ -27,8 +30,8 @@ def at_size(model, size: int | None):
     spec = get_spec(model)
     if size is None or size == spec.image_size:
         return model
-    key = (id(model), int(size))
-    if key not in _RESIZED:
+    sizes = _RESIZED.setdefault(model, {})
+    if int(size) not in sizes:
         args = {**spec.args, "image_size": int(size)}
         if "weights" in args:
             args["weights"] = None
@@ -40,8 +43,8 @@ def at_size(model, size: int | None):
                 f"{spec.architecture} only works at its training size {spec.image_size} px, "
                 f"not {size} ({error})"
             ) from None
-        _RESIZED[key] = resized
-    return _RESIZED[key]
+        sizes[int(size)] = resized
+    return sizes[int(size)]
 
 
 def predict_ab(model, lightness: tf.Tensor) -> np.ndarray:

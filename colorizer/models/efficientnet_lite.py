@@ -92,9 +92,10 @@ def efficientnet_lite0(input_shape=(None, None, 3), include_top: bool = True,
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dense(1000, activation="softmax", name="classifier")(x)
     model = keras.Model(inputs, x, name=name)
-    if weights == "imagenet":
-        model.load_weights(IMAGENET_WEIGHTS, skip_mismatch=False) if include_top else \
-            _load_backbone_weights(model)
+    if weights == "imagenet" and include_top:
+        model.load_weights(IMAGENET_WEIGHTS)
+    elif weights == "imagenet":
+        _load_backbone_weights(model)
     elif weights is not None:
         raise ValueError(f"weights must be 'imagenet' or None, got {weights!r}")
     return model
