@@ -63,7 +63,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from colorizer.train import TrainConfig, train
 
     if args.resume:
-        config = TrainConfig.load(Path(args.resume) / "config.json")
+        saved = Path(args.resume) / "config.json"
+        if not saved.is_file():
+            raise FileNotFoundError(f"cannot resume: {saved} does not exist (not a run folder)")
+        config = TrainConfig.load(saved)
         if args.epochs:
             config.epochs = args.epochs
         run = train(config, resume=True)
