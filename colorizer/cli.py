@@ -4,6 +4,7 @@
     colorizer list                           the pretrained zoo (shipped weight folders)
     colorizer train --model NAME --data DIR  train (``--resume RUN`` continues a run)
     colorizer evaluate --model MODEL --data DIR
+    colorizer prior --data DIR -o prior.json the colour prior of a training set (classification)
     colorizer colorize INPUT... -o OUTDIR [--model MODEL]
     colorizer export RUN weights/ARCH.TAG --evaluation metrics.json
     colorizer pull NAME_OR_REPO [--revision REV]
@@ -83,10 +84,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             model=args.model, data=args.data, output=args.output or "",
             epochs=args.epochs or 10, batch_size=args.batch_size, lr=args.lr,
             optimizer=args.optimizer or "", image_size=args.image_size,
-            model_args=_model_args(args.model_arg) | ({"width": args.width} if args.width else {}),
+            model_args=_model_args(args.model_arg) | ({"width": args.width} if args.width else {})
+            | ({"head": args.head} if args.head else {}),
             augment=[a for a in args.augment.split(",") if a], limit=args.limit,
             val_limit=args.val_limit, early_stopping=args.early_stopping,
-            init_from=args.init_from,
+            init_from=args.init_from, prior=args.prior or "",
             strategy=args.strategy, seed=args.seed,
         )
         run = train(config)
@@ -101,11 +103,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = from_pretrained(args.model)
     output = args.output or Path("runs") / f"evaluate-{Path(args.model).name}-{args.split}"
     summary = evaluate(model, args.data, split=args.split, batch_size=args.batch_size,
-                       limit=args.limit, grid_images=args.grid, output=output)
+                       limit=args.limit, grid_images=args.grid, output=output,
+                       temperature=args.temperature)
     print(f"{summary['model']} on {summary['data']} ({summary['split']}, {summary['images']} "
           f"images, {summary['image_size']} px)")
     print(format_table(summary))
     print(f"wrote {Path(output) / 'metrics.json'} and {Path(output) / 'grid.png'}")
+    return 0
+
+
+def cmd_prior(args: argparse.Namespace) -> int:
+    from colorizer import data, quantization
+
+    output = Path(args.output)
+    if output.exists() and not args.overwrite:
+        raise FileExistsError(f"{output} exists; pass --overwrite to replace it")
+    paths = data.list_images(args.data, args.split)
+    if args.limit:
+        paths = paths[:args.limit]
+    pixels, kept, _ = data.load_images(paths, args.image_size)  # skips near-gray images
+    if not kept:
+        raise ValueError(f"no usable colour images in {args.data} ({args.split})")
+    prior = quantization.prior_from_images(pixels)
+    quantization.save_prior(prior, output, source=f"{len(kept)} {args.split} images of "
+                            f"{args.data} at {args.image_size} px")
+    print(f"colour prior of {len(kept)} images: {quantization.describe_prior(prior)}")
+    print(f"wrote {output} (train with --head classification --prior {output})")
     return 0
 
 
@@ -115,14 +138,17 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     from colorizer.batch import plan_outputs
     from colorizer.hub import from_pretrained
     from colorizer.images import ImageError
-    from colorizer.inference import colorize
+    from colorizer.inference import check_temperature, colorize
 
     jobs, skipped = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
     model = from_pretrained(args.model or _default_model()) if jobs else None
+    if model is not None:
+        check_temperature(model, args.temperature)
     written = 0
     for source, target in tqdm(jobs, desc="colorizing", unit="image", disable=args.quiet):
         try:
-            result = colorize(source, model, max_pixels=args.max_pixels)
+            result = colorize(source, model, temperature=args.temperature,
+                              max_pixels=args.max_pixels)
         except ImageError as error:
             skipped.append((source, str(error)))
             continue
@@ -207,6 +233,10 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+TEMPERATURE_HELP = ("classification models: annealed-mean temperature, 0..1 (default 0.38; "
+                    "lower = more vivid, 1 = the mean colour)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from colorizer import __version__
     from colorizer.images import DEFAULT_MAX_PIXELS
@@ -235,6 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="default: the report's (rmsprop for autoencoder, else adam)")
     train.add_argument("--image-size", type=int, default=128)
     train.add_argument("--width", type=float, help="width multiplier (cnn)")
+    train.add_argument("--head", choices=["regression", "classification"],
+                       help="output head (default regression: MSE; classification: Zhang et al. "
+                       "2016 colour classes, rebalanced cross-entropy)")
+    train.add_argument("--prior", help="classification: colour prior file of `colorizer prior` "
+                       "(default: computed from the training images)")
     train.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
                        help="extra architecture argument, repeatable")
     train.add_argument("--augment", default="flip", help="comma list of flip,crop ('' = none)")
@@ -258,7 +293,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, default=0, help="evaluate the first N images")
     evaluate.add_argument("--grid", type=int, default=8, help="images in grid.png")
     evaluate.add_argument("--output", help="folder for metrics.json and grid.png")
+    evaluate.add_argument("--temperature", type=float, help=TEMPERATURE_HELP)
     evaluate.set_defaults(func=cmd_evaluate)
+
+    prior = commands.add_parser("prior", help="compute the colour prior of a training set")
+    prior.add_argument("--data", required=True, help="image folder (train.txt optional) or list")
+    prior.add_argument("--split", default="train", choices=["train", "val"])
+    prior.add_argument("--image-size", type=int, default=128)
+    prior.add_argument("--limit", type=int, default=0, help="use the first N images")
+    prior.add_argument("-o", "--output", default="prior.json")
+    prior.add_argument("--overwrite", action="store_true")
+    prior.set_defaults(func=cmd_prior)
 
     colorize = commands.add_parser("colorize", help="colorize images at full resolution")
     colorize.add_argument("inputs", nargs="+", help="image files and/or folders (recursive)")
@@ -267,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: the zoo's best model)")
     colorize.add_argument("--overwrite", action="store_true",
                           help="replace existing outputs (inputs are never replaced)")
+    colorize.add_argument("--temperature", type=float, help=TEMPERATURE_HELP)
     colorize.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
     colorize.add_argument("--quiet", action="store_true", help="no progress bar")
     colorize.set_defaults(func=cmd_colorize)

@@ -45,6 +45,8 @@ class TrainConfig:
     lr_schedule: str = "constant"  # "constant" or "cosine" (decay to 1% within each stage)
     early_stopping: int = 0  # stop after this many epochs without val improvement (0 = off)
     init_from: str = ""  # start from these weights: a model folder, run folder or zoo name
+    prior: str = ""  # classification head: colour prior file (default: from the training images)
+    rebalance_lambda: float = 0.5  # classification head: prior/uniform mix of the class weights
     strategy: str = "default"  # "default", "mirrored" (local devices), "multiworker" (TF_CONFIG)
     seed: int = 0  # shuffling and split seed
 
@@ -64,7 +66,11 @@ class TrainConfig:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if self.fine_tune_epochs < 0:
             raise ValueError(f"fine_tune_epochs must be >= 0, got {self.fine_tune_epochs}")
+        if not 0.0 <= self.rebalance_lambda <= 1.0:
+            raise ValueError(f"rebalance_lambda must be between 0 and 1, got {self.rebalance_lambda}")
         defaults = model_defaults(self.model)  # raises for an unknown model
+        if self.prior and self.model_args.get("head", "regression") != "classification":
+            raise ValueError("prior is only used by a classification head (model_args.head)")
         if self.fine_tune_epochs and "weights" not in defaults:  # no pretrained encoder
             raise ValueError(f"{self.model} has no pretrained encoder to fine-tune")
         output = self.output or f"runs/{self.model}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -5,7 +5,9 @@ Predictors compared on the same images:
   gray   a = b = 0 (what the black-and-white input already is)
   mean   the mean ab of the evaluated images (the best constant colour)
 Metrics (defined in :mod:`colorizer.metrics`): ab MSE at model size in Lab units; PSNR and SSIM
-of the full-resolution RGB result; colourfulness of results and originals and mean |dCF|; AuC.
+of the full-resolution RGB result; colourfulness of results and originals and mean |dCF|; AuC
+and the class-rebalanced AuC (each pixel weighted by the inverse prior of its ground-truth colour
+bin, the prior taken from the evaluated images themselves, so every model is weighted alike).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from colorizer import color, data, metrics
+from colorizer import color, data, metrics, quantization
 from colorizer.images import read_image
-from colorizer.inference import compose, lightness_of, predict_ab
+from colorizer.inference import check_temperature, compose, lightness_of, predict_ab
 from colorizer.models import get_spec
 
 PREDICTORS = ("model", "gray", "mean")
@@ -30,24 +32,41 @@ COLUMNS = (
     ("colourfulness", "CF", "{:.2f}"),
     ("delta_cf", "mean abs dCF", "{:.2f}"),
     ("auc", "AuC %", "{:.2f}"),
+    ("auc_rebalanced", "rebal. AuC %", "{:.2f}"),
 )
 
 
-def _predict_all(model, pixels: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _predict_all(model, pixels: np.ndarray, batch_size: int, temperature: float | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Model-size ab truth and prediction (Lab units) for cached uint8 pixels."""
     truths, predictions = [], []
     size = pixels.shape[1]
     for lightness, ab in data.make_dataset(pixels, size, batch_size):
         lightness_lab = lightness * color.L_SCALE + color.L_CENTER
-        predictions.append(predict_ab(model, lightness_lab))
+        predictions.append(predict_ab(model, lightness_lab, temperature))
         truths.append(color.denormalize_ab(ab).numpy())
     return np.concatenate(truths), np.concatenate(predictions)
 
 
+def _inverse_prior_weights(ab_true: np.ndarray) -> np.ndarray:
+    """Per-pixel weights 1 / p(nearest bin of the true colour), p the prior of ``ab_true``."""
+    centres = quantization.ab_bins()
+    nearest = np.stack([np.asarray(quantization.nearest_bins(image, centres, neighbours=1)[0])[..., 0]
+                        for image in ab_true])
+    prior = quantization.smooth(np.bincount(nearest.ravel(), minlength=len(centres))
+                                / nearest.size, centres)
+    return 1.0 / prior[nearest]
+
+
 def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_size: int = 32,
              limit: int = 0, grid_images: int = 8, output: str | Path | None = None,
-             val_fraction: float = 0.2, seed: int = 0) -> dict[str, Any]:
-    """Evaluate ``model`` on ``split`` of ``data_path``; write metrics.json and grid.png to output."""
+             val_fraction: float = 0.2, seed: int = 0, temperature: float | None = None
+             ) -> dict[str, Any]:
+    """Evaluate ``model`` on ``split`` of ``data_path``; write metrics.json and grid.png to output.
+
+    ``temperature`` decodes a classification model (default 0.38).
+    """
+    temperature = check_temperature(model, temperature)
     size = get_spec(model).image_size
     paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
     if limit:
@@ -55,7 +74,8 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     pixels, kept, report = data.load_images(paths, size, skip_grayscale=False)
     if not kept:
         raise ValueError(f"no readable images in {data_path} ({split})")
-    ab_true, ab_model = _predict_all(model, pixels, batch_size)
+    ab_true, ab_model = _predict_all(model, pixels, batch_size, temperature)
+    rebalance = _inverse_prior_weights(ab_true)
     mean_ab = ab_true.reshape(-1, 2).mean(axis=0)
     predictions = {
         "model": ab_model,
@@ -65,6 +85,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     per_image = {name: {k: [] for k in ("psnr", "ssim", "colourfulness", "delta_cf")}
                  for name in PREDICTORS}
     curves = {name: [] for name in PREDICTORS}
+    rebalanced_curves = {name: [] for name in PREDICTORS}
     original_cf = []
     grid = []
     for index, path in enumerate(kept):
@@ -84,6 +105,8 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
             scores["colourfulness"].append(cf)
             scores["delta_cf"].append(abs(cf - cf_original))
             curves[name].append(metrics.accuracy_curve(predictions[name][index], ab_true[index]))
+            rebalanced_curves[name].append(metrics.accuracy_curve(
+                predictions[name][index], ab_true[index], rebalance[index]))
         if len(grid) < grid_images:
             grid.append((results["gray"], results["model"], original))
 
@@ -95,6 +118,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
         "image_size": size,
         "model": get_spec(model).architecture,
         "model_args": get_spec(model).args,
+        "temperature": temperature,
         "mean_ab": [float(v) for v in mean_ab],
         "original_colourfulness": float(np.mean(original_cf)),
         "results": {},
@@ -104,6 +128,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
             "ab_mse": metrics.ab_mse(predictions[name], ab_true),
             **{k: float(np.mean(v)) for k, v in per_image[name].items()},
             "auc": 100.0 * metrics.auc(np.mean(curves[name], axis=0)),
+            "auc_rebalanced": 100.0 * metrics.auc(np.mean(rebalanced_curves[name], axis=0)),
         }
     if output is not None:
         output = Path(output)
@@ -120,9 +145,10 @@ def format_table(summary: dict[str, Any]) -> str:
     lines = [header, "|" + " --- |" * (len(COLUMNS) + 1)]
     for name in PREDICTORS:
         scores = summary["results"][name]
-        cells = [fmt.format(scores[key]) for key, _, fmt in COLUMNS]
+        cells = [fmt.format(scores[key]) if key in scores else "-" for key, _, fmt in COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines.append(f"| original | | | | {summary['original_colourfulness']:.2f} | 0.00 | 100.00 |")
+    lines.append(f"| original | | | | {summary['original_colourfulness']:.2f} | 0.00 | 100.00 "
+                 "| 100.00 |")
     return "\n".join(lines)
 
 

@@ -13,9 +13,11 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from colorizer import color
+from colorizer import color, quantization
 from colorizer.images import DEFAULT_MAX_PIXELS, ImageInput, read_image
+from colorizer.losses import upsample_ab
 from colorizer.models import create_model, get_spec
+from colorizer.models.heads import head_of
 
 # model -> {render size: rebuilt model}; weak keys, so a model's resized copies go with it.
 _RESIZED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -47,10 +49,33 @@ def at_size(model, size: int | None):
     return sizes[int(size)]
 
 
-def predict_ab(model, lightness: tf.Tensor) -> np.ndarray:
-    """Batch of L (N, S, S, 1) in 0..100 at the model's size -> ab (N, S, S, 2) in Lab units."""
-    output = model(color.normalize_l(tf.convert_to_tensor(lightness, tf.float32)), training=False)
-    return color.denormalize_ab(output).numpy()
+def check_temperature(model, temperature: float | None) -> float | None:
+    """The decoding temperature for ``model``: the paper's default for a classification head,
+    None for a regression head (for which passing one is an error)."""
+    if head_of(model) == "regression":
+        if temperature is not None:
+            raise ValueError(f"temperature applies to classification models; "
+                             f"{get_spec(model).architecture} has a regression head")
+        return None
+    temperature = quantization.TEMPERATURE if temperature is None else float(temperature)
+    if not 0.0 <= temperature <= 1.0:
+        raise ValueError(f"temperature must be between 0 and 1, got {temperature}")
+    return temperature
+
+
+def predict_ab(model, lightness: tf.Tensor, temperature: float | None = None) -> np.ndarray:
+    """Batch of L (N, S, S, 1) in 0..100 at the model's size -> ab (N, S, S, 2) in Lab units.
+
+    A classification head's distribution is decoded with the annealed mean at ``temperature``
+    (default 0.38; lower is more vivid) and upsampled to the input size.
+    """
+    temperature = check_temperature(model, temperature)
+    lightness = tf.convert_to_tensor(lightness, tf.float32)
+    output = model(color.normalize_l(lightness), training=False)
+    if temperature is None:
+        return color.denormalize_ab(output).numpy()
+    ab = quantization.annealed_mean(output, temperature=temperature)
+    return np.asarray(upsample_ab(ab, lightness.shape[1]))
 
 
 def model_input(lightness: tf.Tensor, size: int) -> tf.Tensor:
@@ -79,21 +104,24 @@ def compose(lightness: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
 
 
 def colorize(image: ImageInput, model, *, size: int | None = None,
-             max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+             temperature: float | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
+             ) -> Image.Image:
     """Colorize ``image`` (path, PIL image or array, any common mode) at its original resolution.
 
     The input is reduced to its luminance first, so tinted or sepia photos work too; an alpha
     channel is kept. ``size`` is the render size: the square resolution the model sees (default
-    its training size; see :func:`at_size`). Raises :class:`colorizer.ImageError` for unreadable,
+    its training size; see :func:`at_size`). ``temperature`` is the annealed-mean temperature of a
+    classification model (0..1, default 0.38; lower gives more vivid colour). Raises :class:`colorizer.ImageError` for unreadable,
     truncated, empty or over-large input (more than ``max_pixels`` pixels).
 
     >>> result = colorize("photo.jpg", load_pretrained("weights/autoencoder.flickr8k_128"))
     """
+    check_temperature(model, temperature)  # before any work
     model = at_size(model, size)
     rgb, alpha = read_image(image, max_pixels=max_pixels)
     lightness = lightness_of(tf.convert_to_tensor(rgb))
     size = get_spec(model).image_size
-    ab_small = predict_ab(model, model_input(lightness, size)[None])[0]
+    ab_small = predict_ab(model, model_input(lightness, size)[None], temperature)[0]
     result = Image.fromarray(compose(lightness.numpy(), ab_small), mode="RGB")
     if alpha is not None:
         result.putalpha(Image.fromarray(alpha, mode="L"))

@@ -1,7 +1,8 @@
 """Model folders on disk: ``save_pretrained`` / ``load_pretrained``.
 
 A model folder holds ``config.json`` (architecture, build arguments, input size, normalisation,
-package version; sorted keys) and ``model.weights.h5`` (Keras weights, no pickled code). Loading
+package version; sorted keys) and ``model.weights.h5`` (Keras weights, no pickled code); a model
+with a classification head also ``prior.json`` (the colour prior of its training set). Loading
 rebuilds the architecture through the registry and loads the weights into it, so nothing from the
 folder is ever executed.
 """
@@ -16,6 +17,7 @@ import keras
 
 from colorizer import __version__, color
 from colorizer.models import create_model, get_spec
+from colorizer.quantization import PRIOR_NAME, load_prior, save_prior
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.weights.h5"
@@ -23,7 +25,7 @@ METRICS_NAME = "metrics.json"
 CURVES_NAME = "curves.png"
 CARD_NAME = "README.md"
 # Everything a published weight folder holds (and all that is ever downloaded).
-FOLDER_FILES = (CONFIG_NAME, WEIGHTS_NAME, METRICS_NAME, CURVES_NAME, CARD_NAME)
+FOLDER_FILES = (CONFIG_NAME, WEIGHTS_NAME, PRIOR_NAME, METRICS_NAME, CURVES_NAME, CARD_NAME)
 # Build arguments that only matter when a model is first created (e.g. downloading ImageNet
 # weights): a saved folder already holds every weight, so these are reset on load.
 _INITIALISATION_ARGS = {"weights": None}
@@ -46,6 +48,9 @@ def save_pretrained(model: keras.Model, folder: str | Path, *, extra: dict[str, 
     }
     (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     _save_weights_only(model, folder / WEIGHTS_NAME)
+    prior = getattr(model, "colorizer_prior", None)
+    if prior is not None:
+        save_prior(prior, folder / PRIOR_NAME)
     return folder
 
 
@@ -120,4 +125,6 @@ def load_pretrained(folder: str | Path) -> keras.Model:
             f"{weights} does not match a {config['architecture']} built with {config['args']}: "
             f"{error}"
         ) from None
+    if (folder / PRIOR_NAME).is_file():
+        model.colorizer_prior = load_prior(folder / PRIOR_NAME)
     return model

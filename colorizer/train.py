@@ -12,11 +12,12 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from colorizer import data
+from colorizer import data, quantization
 from colorizer.callbacks import run_callbacks
 from colorizer.config import TrainConfig, make_optimizer, stages
-from colorizer.losses import ab_mse
+from colorizer.losses import objective
 from colorizer.models import create_model, set_encoder_trainable
+from colorizer.models.heads import head_of
 
 __all__ = ["TrainConfig", "make_strategy", "train"]
 
@@ -37,6 +38,23 @@ def warm_start(model, name_or_path: str) -> None:
 
     model.load_weights(resolve(name_or_path) / WEIGHTS_NAME)
     print(f"starting from the weights of {name_or_path}", file=sys.stderr)
+
+
+def colour_prior(config: TrainConfig, train_pixels, run_dir: Path):
+    """The classification head's colour prior: the config's file, the run's own (resume), or
+    computed from the training images; kept in the run folder as prior.json."""
+    saved = run_dir / quantization.PRIOR_NAME
+    if saved.is_file():
+        return quantization.load_prior(saved)
+    if config.prior:
+        prior = quantization.load_prior(config.prior)
+        source = config.prior
+    else:
+        prior = quantization.prior_from_images(train_pixels)
+        source = f"{len(train_pixels)} training images of {config.data}"
+    quantization.save_prior(prior, saved, source=source)
+    print(f"colour prior from {source}: {quantization.describe_prior(prior)}", file=sys.stderr)
+    return prior
 
 
 def train(config: TrainConfig, *, resume: bool = False) -> Path:
@@ -94,12 +112,16 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         model = create_model(config.model, image_size=config.image_size, **config.model_args)
         if config.init_from and not resume:
             warm_start(model, config.init_from)
+    prior = None
+    if head_of(model) == "classification":
+        prior = model.colorizer_prior = colour_prior(config, train_pixels, run_dir)
+    loss, metrics = objective(head_of(model), prior, config.rebalance_lambda)
     for stage in stages(config):
         with strategy.scope():
             if stage.fine_tune:
                 set_encoder_trainable(model, True)
-            model.compile(optimizer=make_optimizer(config, stage, steps_per_epoch), loss="mse",
-                          metrics=[ab_mse])
+            model.compile(optimizer=make_optimizer(config, stage, steps_per_epoch), loss=loss,
+                          metrics=metrics)
         model.fit(train_ds, validation_data=val_ds, initial_epoch=stage.first_epoch,
                   epochs=stage.last_epoch, callbacks=run_callbacks(run_dir, config, stage.backup),
                   shuffle=False,  # the dataset shuffles itself

@@ -30,11 +30,12 @@ import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from colorizer import color  # noqa: E402
+from colorizer import color, quantization  # noqa: E402
 from colorizer.callbacks import TimeLimit, run_callbacks  # noqa: E402
 from colorizer.config import TrainConfig, make_optimizer, stages  # noqa: E402
-from colorizer.losses import ab_mse  # noqa: E402
+from colorizer.losses import objective  # noqa: E402
 from colorizer.models import create_model, set_encoder_trainable  # noqa: E402
+from colorizer.models.heads import head_of  # noqa: E402
 
 
 def read_bundle(tar_path: Path) -> np.ndarray:
@@ -92,13 +93,22 @@ def train_one(config: TrainConfig, arrays, run_dir: Path, time_limit: float) -> 
     batches = FlipBatches(x_train, y_train, config.batch_size, "flip" in config.augment,
                           config.seed)
     model = create_model(config.model, image_size=config.image_size, **config.model_args)
+    prior = None
+    if head_of(model) == "classification":  # the colour prior of the training images
+        prior = quantization.empirical_prior(
+            y_train[start:start + 256] * color.AB_SCALE for start in range(0, len(y_train), 256))
+        quantization.save_prior(prior, run_dir / quantization.PRIOR_NAME,
+                                source=f"{len(y_train)} training images of the bundle")
+        print(quantization.describe_prior(prior), flush=True)
+        model.colorizer_prior = prior
+    loss, metrics = objective(head_of(model), prior, config.rebalance_lambda)
     limit = TimeLimit(time_limit)
     started = time.perf_counter()
     for stage in stages(config):
         if stage.fine_tune:
             set_encoder_trainable(model, True)
-        model.compile(optimizer=make_optimizer(config, stage, len(batches)), loss="mse",
-                      metrics=[ab_mse])
+        model.compile(optimizer=make_optimizer(config, stage, len(batches)), loss=loss,
+                      metrics=metrics)
         model.fit(batches, validation_data=(x_val, y_val), batch_size=config.batch_size,
                   initial_epoch=stage.first_epoch, epochs=stage.last_epoch,
                   callbacks=[*run_callbacks(run_dir, config, stage.backup), limit], verbose=2)

@@ -2,7 +2,8 @@
 
 Eight conv blocks, strided convs instead of pooling, BatchNorm at the end of each block, dilated
 blocks 5-6, block 8 upsamples with a transposed conv; the ab regression is made at 1/4 of the input
-resolution and upsampled bilinearly to the input size (report: no softmax, MSE, Adam).
+resolution and upsampled bilinearly to the input size (report: no softmax, MSE, Adam); with
+``head="classification"`` block 8 ends in the paper's softmax over ab bins, also at 1/4 size.
 ``width`` scales every channel count so the network fits a CPU budget (1.0 = the paper's widths).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from colorizer.models.heads import check_head, classification_head
 from colorizer.models.registry import register_model
 
 # (channels, convs, stride of the last conv, dilation) per block, at width 1.0.
@@ -31,10 +33,11 @@ def _channels(base: int, width: float) -> int:
 
 
 @register_model
-def cnn(image_size: int = 128, width: float = 1.0) -> keras.Model:
+def cnn(image_size: int = 128, width: float = 1.0, head: str = "regression") -> keras.Model:
     """Report 5.1 / Zhang 2016: 8 conv blocks, dilated middle, ab at 1/4 size upsampled (Adam)."""
     if image_size % 8:
         raise ValueError(f"cnn needs an image_size divisible by 8, got {image_size}")
+    check_head(head)
     if width <= 0:
         raise ValueError(f"width must be positive, got {width}")
     inputs = keras.Input((image_size, image_size, 1), name="lightness")
@@ -59,6 +62,8 @@ def cnn(image_size: int = 128, width: float = 1.0) -> keras.Model:
     x = layers.Conv2D(block8, 3, padding="same", activation="relu", name="conv8_2")(x)
     x = layers.Conv2D(block8, 3, padding="same", activation="relu", name="conv8_3")(x)
     x = layers.BatchNormalization(name="conv8_norm")(x)
+    if head == "classification":  # the paper's distribution at 1/4 of the input size
+        return keras.Model(inputs, classification_head(x), name="cnn")
     x = layers.Conv2D(2, 1, activation="tanh", name="ab_quarter")(x)
     outputs = layers.UpSampling2D(4, interpolation="bilinear", name="ab")(x)
     return keras.Model(inputs, outputs, name="cnn")

@@ -11,6 +11,7 @@ import keras
 from keras import layers
 
 from colorizer.models import efficientnet_lite as lite
+from colorizer.models.heads import check_head, classification_head
 from colorizer.models.registry import register_model
 
 ENCODER_NAME = "efficientnet_lite0"
@@ -33,8 +34,10 @@ def _gray_as_rgb(lightness):
 
 
 @register_model
-def lite0_decoder(image_size: int = 128, weights: str | None = "imagenet") -> keras.Model:
+def lite0_decoder(image_size: int = 128, weights: str | None = "imagenet",
+                  head: str = "regression") -> keras.Model:
     """Report 5.3 on EfficientNet-Lite0 (ImageNet, frozen) + 5 Conv2DTranspose to ab (Adam)."""
+    check_head(head)
     if image_size % 32:
         raise ValueError(f"lite0_decoder needs an image_size divisible by 32, got {image_size}")
     inputs = keras.Input((image_size, image_size, 1), name="lightness")
@@ -44,6 +47,8 @@ def lite0_decoder(image_size: int = 128, weights: str | None = "imagenet") -> ke
     x = _encoder(image_size, weights, ("head_relu",))(x)
     for channels in (512, 128, 64, 32):
         x = layers.Conv2DTranspose(channels, 3, strides=2, padding="same", activation="relu")(x)
+    if head == "classification":  # the distribution at 1/2 of the input size
+        return keras.Model(inputs, classification_head(x), name="lite0_decoder")
     outputs = layers.Conv2DTranspose(2, 3, strides=2, padding="same", activation="tanh",
                                      name="ab")(x)
     return keras.Model(inputs, outputs, name="lite0_decoder")
@@ -59,8 +64,15 @@ def _conv_block(x, channels: int, name: str):
 
 @register_model
 def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
-               decoder_channels: tuple[int, ...] = (192, 96, 64, 32, 24)) -> keras.Model:
-    """EfficientNet-Lite0 (ImageNet) U-Net: skips at strides 2-32, bilinear decoder (Adam)."""
+               decoder_channels: tuple[int, ...] = (192, 96, 64, 32, 24),
+               head: str = "regression") -> keras.Model:
+    """EfficientNet-Lite0 (ImageNet) U-Net: skips at strides 2-32, bilinear decoder (Adam).
+
+    The classification head reads the decoder at 1/2 of the input size (the last, full-size
+    level and its ``decoder_channels`` entry are not built): a 261-way softmax per pixel at full
+    size would cost four times the memory for colour that is upsampled anyway.
+    """
+    check_head(head)
     if image_size % 32:
         raise ValueError(f"lite0_unet needs an image_size divisible by 32, got {image_size}")
     if len(decoder_channels) != len(lite.FEATURE_LAYERS):
@@ -69,10 +81,15 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
     skips = _encoder(image_size, weights, lite.FEATURE_LAYERS)(_gray_as_rgb(inputs))
     x = skips[-1]
     # From stride 32 up to stride 1; the last "skip" is the full-resolution gray input itself.
-    for level, (skip, channels) in enumerate(zip([*skips[-2::-1], inputs], decoder_channels)):
+    levels = list(zip([*skips[-2::-1], inputs], decoder_channels))
+    if head == "classification":
+        levels = levels[:-1]
+    for level, (skip, channels) in enumerate(levels):
         x = layers.Conv2D(channels, 1, name=f"up{level}_reduce")(x)
         x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_resize")(x)
         x = layers.Concatenate(name=f"up{level}_skip")([x, skip])
         x = _conv_block(x, channels, f"up{level}")
+    if head == "classification":
+        return keras.Model(inputs, classification_head(x), name="lite0_unet")
     outputs = layers.Conv2D(2, 1, activation="tanh", name="ab")(x)
     return keras.Model(inputs, outputs, name="lite0_unet")

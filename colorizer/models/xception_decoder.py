@@ -5,11 +5,13 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from colorizer.models.heads import check_head, classification_head
 from colorizer.models.registry import register_model
 
 
 @register_model
-def xception_decoder(image_size: int = 128, weights: str | None = "imagenet") -> keras.Model:
+def xception_decoder(image_size: int = 128, weights: str | None = "imagenet",
+                     head: str = "regression") -> keras.Model:
     """Report 5.3: gray->3 channel conv, frozen Xception encoder, 5 Conv2DTranspose to ab.
 
     ``weights="imagenet"`` uses Keras' download/cache of the ImageNet weights (needs internet
@@ -21,7 +23,8 @@ def xception_decoder(image_size: int = 128, weights: str | None = "imagenet") ->
         include_top=False, weights=weights, input_shape=(image_size, image_size, 3)
     )
     encoder.trainable = False
-    return keras.Sequential(
+    check_head(head)
+    model = keras.Sequential(
         [
             keras.Input((image_size, image_size, 1), name="lightness"),
             layers.Conv2D(3, 3, padding="same", name="gray_to_rgb"),
@@ -30,7 +33,11 @@ def xception_decoder(image_size: int = 128, weights: str | None = "imagenet") ->
             layers.Conv2DTranspose(128, 3, strides=2, padding="same", activation="relu"),
             layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu"),
             layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu"),
-            layers.Conv2DTranspose(2, 3, strides=2, padding="same", activation="tanh", name="ab"),
         ],
         name="xception_decoder",
     )
+    if head == "classification":  # the distribution at 1/2 of the input size
+        return keras.Model(model.inputs, classification_head(model.outputs[0]),
+                           name="xception_decoder")
+    model.add(layers.Conv2DTranspose(2, 3, strides=2, padding="same", activation="tanh", name="ab"))
+    return model

@@ -1,0 +1,35 @@
+"""The two output heads every architecture can be built with (``head=`` of ``create_model``).
+
+``regression``: 2 channels, tanh, the normalised ab (trained with MSE, as the founding report).
+``classification``: a softmax over the ab bins of :mod:`colorizer.quantization` (trained with the
+class-rebalanced cross-entropy, decoded with the annealed mean; Zhang et al. 2016). The
+classification head sits on a coarser feature map than the regression output (the paper's
+distribution is at 1/4 of the input size); decoding upsamples the ab it gives.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+HEADS = ("regression", "classification")
+
+
+def check_head(head: str) -> str:
+    if head not in HEADS:
+        raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+    return head
+
+
+def classification_head(features) -> keras.KerasTensor:
+    """1x1 conv to one logit per ab bin, softmax: the per-pixel colour distribution."""
+    from colorizer.quantization import ab_bins
+
+    return layers.Conv2D(len(ab_bins()), 1, activation="softmax", name="ab_distribution")(features)
+
+
+def head_of(model: keras.Model) -> str:
+    """The head a model was built with (models saved before heads existed are regression)."""
+    from colorizer.models.registry import get_spec
+
+    return get_spec(model).args.get("head", "regression")
