@@ -27,6 +27,8 @@ import colorizer  # noqa: E402
 from colorizer.images import read_image  # noqa: E402
 from colorizer.inference import at_size  # noqa: E402
 from colorizer.models import get_spec  # noqa: E402
+from colorizer.models.heads import head_of  # noqa: E402
+from colorizer.quantization import TEMPERATURE  # noqa: E402
 from colorizer.zoo import default_pretrained  # noqa: E402
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
@@ -35,6 +37,10 @@ CONCURRENCY = 2  # colorizations at once (2-core CPU: more only queues inside Te
 QUEUE_SIZE = 64  # waiting requests beyond which new ones are refused
 KEEP_RESULTS_S = 3600  # results (ours and Gradio's cached copies) are deleted after an hour
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="colorizer-app-"))
+# Vividness v (0..100) of a classification model is its annealed-mean temperature T = 1 - v/100:
+# 0 gives the mean of the predicted colours (muted), 100 the most likely colour; the paper's
+# T = 0.38 is the default.
+DEFAULT_VIVIDNESS = round(100 * (1 - TEMPERATURE))
 
 
 @functools.cache
@@ -63,10 +69,20 @@ def resizable(model_name: str) -> bool:
     return True
 
 
-def colorize(image_path: str | None, model_name: str, render_size: float = 128):
+def temperature_of(model, vividness: float | None) -> float | None:
+    """The decoding temperature for a vividness setting (None for regression models)."""
+    if head_of(model) != "classification":
+        return None
+    vividness = DEFAULT_VIVIDNESS if vividness is None else min(max(float(vividness), 0.0), 100.0)
+    return 1.0 - vividness / 100.0
+
+
+def colorize(image_path: str | None, model_name: str, render_size: float = 128,
+             vividness: float = DEFAULT_VIVIDNESS):
     """Colorize one upload; returns the before/after pair and the full-resolution PNG.
 
-    ``render_size`` is used by models that accept other sizes; the others use their own.
+    ``render_size`` is used by models that accept other sizes, ``vividness`` by classification
+    models; the others ignore them.
     """
     if not image_path:
         gr.Warning("Upload, paste or capture a photo first.")
@@ -75,7 +91,8 @@ def colorize(image_path: str | None, model_name: str, render_size: float = 128):
     size = int(render_size) if render_size and resizable(model_name) else None
     try:
         rgb, _ = read_image(image_path)
-        result = colorizer.colorize(rgb, model, size=size)
+        result = colorizer.colorize(rgb, model, size=size,
+                                    temperature=temperature_of(model, vividness))
     except (colorizer.ImageError, ValueError) as error:
         raise gr.Error(str(error).replace(image_path, Path(image_path).name)) from None
     # Files, not PIL images: Gradio copies files into its cache atomically, while it rewrites a
@@ -98,6 +115,16 @@ def render_size_update(model_name: str):
                            if flexible else f"this model works only at {spec.image_size} px"))
 
 
+def vividness_update(model_name: str):
+    """The vividness slider: live for classification models, fixed for regression ones."""
+    classification = head_of(load_model(model_name)) == "classification"
+    return gr.update(interactive=classification,
+                     info=("colour classes decoded with the annealed mean, T = 1 - vividness/100"
+                           f" (paper: {DEFAULT_VIVIDNESS}); higher = bolder colour"
+                           if classification else
+                           "only for classification models (this one regresses the colour)"))
+
+
 def build_demo() -> gr.Blocks:
     entries = colorizer.list_pretrained()
     default = default_pretrained().name
@@ -115,6 +142,8 @@ def build_demo() -> gr.Blocks:
                 render_size = gr.Slider(*RENDER_SIZES, step=32,
                                         value=get_spec(load_model(default)).image_size,
                                         label="Render size (px)", interactive=False)
+                vividness = gr.Slider(0, 100, step=1, value=DEFAULT_VIVIDNESS, label="Vividness",
+                                      interactive=False)
                 button = gr.Button("Colorize", variant="primary", elem_id="colorize")
             with gr.Column():
                 slider = gr.ImageSlider(label="Before / after", format="png", type="filepath",
@@ -122,10 +151,11 @@ def build_demo() -> gr.Blocks:
                 download = gr.File(label="Full-resolution result (PNG)")
         examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
         gr.Examples(examples=examples, inputs=image, label="Public-domain photographs")
-        model.change(render_size_update, inputs=model, outputs=render_size, api_name=False)
-        demo.load(render_size_update, inputs=model, outputs=render_size, api_name=False)
-        button.click(colorize, inputs=[image, model, render_size], outputs=[slider, download],
-                     api_name="colorize")
+        for update, target in ((render_size_update, render_size), (vividness_update, vividness)):
+            model.change(update, inputs=model, outputs=target, api_name=False)
+            demo.load(update, inputs=model, outputs=target, api_name=False)
+        button.click(colorize, inputs=[image, model, render_size, vividness],
+                     outputs=[slider, download], api_name="colorize")
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
 
 

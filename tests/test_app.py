@@ -76,6 +76,19 @@ def test_every_zoo_model_colorizes_at_full_resolution(client, name):
     assert colourfulness(np.asarray(result.convert("RGB"))) > 3.0  # real colour, not gray
 
 
+def test_vividness_of_a_classification_model(client):
+    from gradio_client import handle_file
+
+    names = [e.name for e in colorizer.list_pretrained() if e.head == "classification"]
+    assert names, "the zoo ships no classification model"
+    cf = {}
+    for vividness in (0, 100):
+        _, download = client.predict(handle_file(str(EXAMPLE)), names[0], 128, vividness,
+                                     api_name="/colorize")
+        cf[vividness] = colourfulness(np.asarray(Image.open(download).convert("RGB")))
+    assert cf[100] > cf[0] + 2.0  # the mode is bolder than the mean of the colour classes
+
+
 def test_bad_input_gets_a_readable_error_and_the_server_keeps_going(client, tmp_path):
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
