@@ -109,6 +109,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
           f"images, {summary['image_size']} px)")
     print(format_table(summary))
     print(f"wrote {Path(output) / 'metrics.json'} and {Path(output) / 'grid.png'}")
+    if args.record_in:
+        from colorizer.export import record_evaluation
+
+        print(f"recorded in {record_evaluation(args.record_in, summary)} and its model card")
     return 0
 
 
@@ -184,22 +188,29 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def results_table(entries) -> str:
-    """The zoo as a Markdown table: metrics of each weight folder and its training cost."""
-    import json
+    """The zoo as a Markdown table: metrics of each weight folder, the founding report's figure
+    for its counterpart, and what its training cost."""
+    from colorizer.zoo import REPORTED_VAL_MSE
 
-    lines = ["| model | params | val ab MSE | gray | mean colour | PSNR dB | SSIM | CF (orig.) "
-             "| mean abs dCF | AuC % | epochs | training wall time | machine |",
-             "|" + " --- |" * 13]
+    lines = ["| model | head | params | val ab MSE | report | gray | mean colour | PSNR dB | SSIM "
+             "| CF (orig.) | mean abs dCF | AuC % | rebal. AuC % | epochs | training wall time "
+             "| machine |",
+             "|" + " --- |" * 16]
     for entry in entries:
         metrics = json.loads((entry.path / "metrics.json").read_text())
         results, training = metrics["evaluation"]["results"], metrics["training"]
         model = results["model"]
-        params = json.loads((entry.path / "config.json").read_text()).get("params", 0)
+        config = json.loads((entry.path / "config.json").read_text())
+        reported = REPORTED_VAL_MSE.get(entry.architecture)
+        rebalanced = model.get("auc_rebalanced")
         lines.append(
-            f"| {entry.name} | {params:,} | {model['ab_mse']:.1f} | {results['gray']['ab_mse']:.1f} | "
+            f"| {entry.name} | {config['args'].get('head', 'regression')} | "
+            f"{config.get('params', 0):,} | {model['ab_mse']:.1f} | "
+            f"{f'{reported:.2f}' if reported else '-'} | {results['gray']['ab_mse']:.1f} | "
             f"{results['mean']['ab_mse']:.1f} | {model['psnr']:.2f} | {model['ssim']:.3f} | "
             f"{model['colourfulness']:.1f} ({metrics['evaluation']['original_colourfulness']:.1f}) | "
-            f"{model['delta_cf']:.1f} | {model['auc']:.1f} | {training['epochs_run']} | "
+            f"{model['delta_cf']:.1f} | {model['auc']:.1f} | "
+            f"{f'{rebalanced:.1f}' if rebalanced is not None else '-'} | {training['epochs_run']} | "
             f"{training['wall_time_s'] / 60:.1f} min | {training['machine']} |")
     return "\n".join(lines)
 
@@ -294,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--grid", type=int, default=8, help="images in grid.png")
     evaluate.add_argument("--output", help="folder for metrics.json and grid.png")
     evaluate.add_argument("--temperature", type=float, help=TEMPERATURE_HELP)
+    evaluate.add_argument("--record-in", metavar="WEIGHT_FOLDER",
+                          help="also store this evaluation in a weight folder's metrics.json "
+                          "and model card (its training record is kept)")
     evaluate.set_defaults(func=cmd_evaluate)
 
     prior = commands.add_parser("prior", help="compute the colour prior of a training set")

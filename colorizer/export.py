@@ -68,3 +68,15 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     (output / METRICS_NAME).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     write_model_card(output)
     return output
+
+
+def record_evaluation(folder: str | Path, evaluation: dict) -> Path:
+    """Replace the evaluation in a weight folder's metrics.json (its training record is kept)
+    and rewrite its model card; for re-measuring shipped weights with a newer ``evaluate``."""
+    folder = resolve_model_folder(folder)
+    metrics_file = folder / METRICS_NAME
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    metrics["evaluation"] = evaluation
+    metrics_file.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    write_model_card(folder)
+    return metrics_file

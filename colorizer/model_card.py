@@ -95,7 +95,8 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
     eval_results = []
     for key, metric_name in (("ab_mse", "ab MSE (Lab units)"), ("psnr", "PSNR (dB)"),
                              ("ssim", "SSIM"), ("colourfulness", "Colourfulness"),
-                             ("delta_cf", "mean abs dCF"), ("auc", "AuC (%)")):
+                             ("delta_cf", "mean abs dCF"), ("auc", "AuC (%)"),
+                             ("auc_rebalanced", "class-rebalanced AuC (%)")):
         if key in evaluation.get("results", {}).get("model", {}):
             eval_results.append(EvalResult(
                 task_type="image-to-image", task_name="Image colorization",

@@ -15,6 +15,11 @@ from typing import Any
 from colorizer.models import model_description
 from colorizer.pretrained import CONFIG_NAME, METRICS_NAME
 
+# The founding report's validation MSE (ab, Lab units) of each architecture's counterpart there:
+# its CNN, its autoencoder and its ImageNet-pretrained encoder + decoder (Xception).
+REPORTED_VAL_MSE = {"autoencoder": 241.16, "cnn": 209.48, "xception_decoder": 155.0,
+                    "lite0_decoder": 155.0, "lite0_unet": 155.0}
+
 # The shipped zoo lives next to the package in a source checkout (pip install -e .).
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
@@ -30,6 +35,7 @@ class PretrainedModel:
 
     name: str  # arch.tag, e.g. autoencoder.flickr8k_128
     architecture: str
+    head: str  # "regression" or "classification"
     description: str
     path: Path
     hub_repo: str | None  # Hub repo id holding the same folder, if published
@@ -62,6 +68,7 @@ def _headline(metrics_file: Path) -> dict[str, Any]:
         "colourfulness": model["colourfulness"],
         "delta_cf": model["delta_cf"],
         "auc": model["auc"],
+        "auc_rebalanced": model.get("auc_rebalanced", float("nan")),
     }
 
 
@@ -80,6 +87,7 @@ def list_pretrained() -> list[PretrainedModel]:
         entries.append(PretrainedModel(
             name=folder.name,
             architecture=config["architecture"],
+            head=config["args"].get("head", "regression"),
             description=config.get("description") or model_description(config["architecture"]),
             path=folder,
             hub_repo=config.get("hub_repo"),
