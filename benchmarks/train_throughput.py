@@ -2,10 +2,15 @@
 
     python benchmarks/train_throughput.py --data ../shared/data/flickr8k
     python benchmarks/train_throughput.py --data ../shared/data/flickr8k --model cnn --width 0.5
+    python benchmarks/train_throughput.py --data ../shared/data/flickr8k --model lite0_unet \
+        --in-memory                      # pipeline efficiency
 
 Decodes a few hundred training images, runs 2 warm-up steps (tracing), then times --steps
 training steps of Keras ``fit`` and prints images/s and the projected time of one epoch over the
-whole training split. Prints figures; asserts nothing.
+whole training split. With ``--in-memory`` the same model is also fed the same images as
+ready-made L / ab arrays (no decoding, Lab conversion or augmentation per step), and the ratio of
+the two rates is the pipeline efficiency (1.0: the pipeline costs nothing). Prints figures;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -17,30 +22,54 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-from colorizer import data  # noqa: E402
-from colorizer.models import create_model  # noqa: E402
-from colorizer.losses import ab_mse  # noqa: E402
+import numpy as np  # noqa: E402
+
+from colorizer import data, quantization  # noqa: E402
 from colorizer.config import DEFAULT_OPTIMIZERS, OPTIMIZERS  # noqa: E402
+from colorizer.losses import objective  # noqa: E402
+from colorizer.models import create_model  # noqa: E402
+from colorizer.models.heads import head_of  # noqa: E402
+
+
+def _rate(model, inputs, steps: int, batch_size: int) -> float:
+    """Images per second of ``fit`` over ``steps`` steps, after 2 warm-up steps."""
+    model.fit(*inputs, steps_per_epoch=2, epochs=1, verbose=0)  # tracing, first steps
+    start = time.perf_counter()
+    model.fit(*inputs, steps_per_epoch=steps, epochs=1, verbose=0)
+    return steps * batch_size / (time.perf_counter() - start)
 
 
 def measure(name: str, data_path: str, steps: int, batch_size: int, image_size: int,
-            model_args: dict) -> dict:
+            model_args: dict, in_memory: bool = False) -> dict:
     train_paths = data.list_images(data_path, "train")
     images_needed = (steps + 2) * batch_size
     pixels, _, _ = data.load_images(train_paths[:images_needed], image_size, warn=False)
     dataset = data.make_dataset(pixels, image_size, batch_size, shuffle=True, augment=["flip"],
                                 drop_remainder=True).repeat()
     model = create_model(name, image_size=image_size, **model_args)
+    prior = quantization.prior_from_images(pixels) if head_of(model) == "classification" else None
+    loss, metrics = objective(head_of(model), prior)
     optimizer = OPTIMIZERS[DEFAULT_OPTIMIZERS.get(name, "adam")](learning_rate=1e-3)
-    model.compile(optimizer=optimizer, loss="mse", metrics=[ab_mse])
-    model.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)  # warm-up: tracing, first steps
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    result = {"model": name, "args": model_args, "params": model.count_params(),
+              "images_per_s": _rate(model, (dataset,), steps, batch_size),
+              "train_images": len(train_paths)}
+    result["epoch_s"] = len(train_paths) / result["images_per_s"]
+    if in_memory:
+        pairs = [(x.numpy(), y.numpy()) for x, y in data.make_dataset(pixels, image_size, 256)]
+        arrays = tuple(np.concatenate(part) for part in zip(*pairs))
+        result["in_memory_images_per_s"] = _rate_arrays(model, arrays, steps, batch_size)
+    return result
+
+
+def _rate_arrays(model, arrays, steps: int, batch_size: int) -> float:
+    """Like :func:`_rate`, feeding NumPy arrays held in memory (Keras batches them itself)."""
+    x, y = (np.concatenate([a] * (1 + (steps + 2) * batch_size // len(a))) for a in arrays)
+    model.fit(x[:2 * batch_size], y[:2 * batch_size], batch_size=batch_size, epochs=1, verbose=0)
+    count = steps * batch_size
     start = time.perf_counter()
-    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-    seconds = time.perf_counter() - start
-    rate = steps * batch_size / seconds
-    return {"model": name, "args": model_args, "params": model.count_params(),
-            "images_per_s": rate, "epoch_s": len(train_paths) / rate,
-            "train_images": len(train_paths)}
+    model.fit(x[:count], y[:count], batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
+    return count / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -52,16 +81,26 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--image-size", type=int, default=128)
+    parser.add_argument("--head", choices=["regression", "classification"], default="regression")
+    parser.add_argument("--in-memory", action="store_true",
+                        help="also feed in-memory arrays and print the pipeline efficiency")
     args = parser.parse_args()
-    print(f"{'model':<18} {'args':<22} {'params':>12} {'img/s':>7} {'one epoch':>10}")
+    print(f"{'model':<18} {'args':<40} {'params':>12} {'img/s':>7} {'one epoch':>10}")
     for name in args.model or ["autoencoder", "cnn", "xception_decoder"]:
         model_args = {"weights": None} if name == "xception_decoder" else {}
         if name == "cnn" and args.width:
             model_args["width"] = args.width
-        result = measure(name, args.data, args.steps, args.batch_size, args.image_size, model_args)
-        print(f"{name:<18} {str(model_args):<22} {result['params']:>12,} "
+        if args.head != "regression":
+            model_args["head"] = args.head
+        result = measure(name, args.data, args.steps, args.batch_size, args.image_size, model_args,
+                         args.in_memory)
+        print(f"{name:<18} {str(model_args):<40} {result['params']:>12,} "
               f"{result['images_per_s']:>7.1f} {result['epoch_s'] / 60:>8.1f} min"
               f"   ({result['train_images']} training images)", flush=True)
+        if args.in_memory:
+            memory = result["in_memory_images_per_s"]
+            print(f"{'':<18} in-memory arrays: {memory:.1f} img/s; pipeline efficiency "
+                  f"{result['images_per_s'] / memory:.2f}", flush=True)
 
 
 if __name__ == "__main__":
