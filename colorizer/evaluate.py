@@ -51,8 +51,7 @@ def _predict_all(model, pixels: np.ndarray, batch_size: int, temperature: float 
 def _inverse_prior_weights(ab_true: np.ndarray) -> np.ndarray:
     """Per-pixel weights 1 / p(nearest bin of the true colour), p the prior of ``ab_true``."""
     centres = quantization.ab_bins()
-    nearest = np.stack([np.asarray(quantization.nearest_bins(image, centres, neighbours=1)[0])[..., 0]
-                        for image in ab_true])
+    nearest = np.stack([quantization.nearest_bin(image, centres) for image in ab_true])
     prior = quantization.smooth(np.bincount(nearest.ravel(), minlength=len(centres))
                                 / nearest.size, centres)
     return 1.0 / prior[nearest]

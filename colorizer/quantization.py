@@ -64,6 +64,14 @@ def _squared_distances(ab, centres):
     )
 
 
+def nearest_bin(ab, centres=None) -> np.ndarray:
+    """ab (..., 2) in Lab units -> index (...) of the nearest bin centre (NumPy)."""
+    centres = ab_bins() if centres is None else centres
+    ab = np.asarray(ab, np.float32)
+    flat = ops.convert_to_numpy(_squared_distances(ab.reshape(-1, 2), centres))
+    return np.argmin(flat, axis=-1).reshape(ab.shape[:-1])
+
+
 def nearest_bins(ab, centres=None, *, neighbours: int = NEIGHBOURS, sigma: float = SIGMA):
     """ab (..., 2) in Lab units -> (indices, weights), each (..., neighbours), nearest first.
 
@@ -118,9 +126,7 @@ def empirical_prior(ab_batches: Iterable[np.ndarray], centres: np.ndarray | None
     centres = ab_bins() if centres is None else centres
     counts = np.zeros(len(centres), np.float64)
     for ab in ab_batches:
-        flat = np.asarray(ab, np.float32).reshape(-1, 2)
-        nearest = np.argmin(ops.convert_to_numpy(_squared_distances(flat, centres)), axis=-1)
-        counts += np.bincount(nearest, minlength=len(centres))
+        counts += np.bincount(nearest_bin(ab, centres).ravel(), minlength=len(centres))
     if counts.sum() == 0:
         raise ValueError("no pixels to compute a colour prior from")
     return smooth(counts / counts.sum(), centres, sigma)
