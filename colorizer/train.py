@@ -32,12 +32,27 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
 
 
 def warm_start(model, name_or_path: str) -> None:
-    """Copy the weights of a trained model of the same architecture into ``model``."""
-    from colorizer.hub import resolve
-    from colorizer.pretrained import WEIGHTS_NAME
+    """Copy the weights of a trained model of the same architecture into ``model``.
 
-    model.load_weights(resolve(name_or_path) / WEIGHTS_NAME)
-    print(f"starting from the weights of {name_or_path}", file=sys.stderr)
+    The source may have the other head (e.g. a regression model starting a classification one):
+    then every layer the two share is copied and the new head starts from its initialisation.
+    """
+    import warnings
+
+    from colorizer.hub import resolve
+    from colorizer.pretrained import WEIGHTS_NAME, read_config
+
+    folder = resolve(name_or_path)
+    source_head = read_config(folder)["args"].get("head", "regression")
+    if source_head == head_of(model):
+        model.load_weights(folder / WEIGHTS_NAME)
+        print(f"starting from the weights of {name_or_path}", file=sys.stderr)
+        return
+    with warnings.catch_warnings():  # Keras lists the layers it skipped; we say it once below
+        warnings.simplefilter("ignore")
+        model.load_weights(folder / WEIGHTS_NAME, skip_mismatch=True)
+    print(f"starting from the shared layers of {name_or_path} ({source_head} head); the "
+          f"{head_of(model)} head starts from scratch", file=sys.stderr)
 
 
 def colour_prior(config: TrainConfig, train_pixels, run_dir: Path):

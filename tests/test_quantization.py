@@ -158,3 +158,19 @@ def test_prior_command(image_folder, tmp_path, capsys):
     assert len(record["prior"]) == Q and record["sigma"] == quantization.SIGMA
     assert main(["prior", "--data", str(image_folder), "-o", str(output)]) == 2  # no overwrite
     assert "exists" in capsys.readouterr().err
+
+
+def test_a_classification_model_can_start_from_a_regression_one(image_folder, tmp_path):
+    from colorizer import save_pretrained
+
+    regression = create_model("autoencoder", image_size=32)
+    save_pretrained(regression, tmp_path / "regression")
+    config = TrainConfig(model="autoencoder", data=str(image_folder), output=str(tmp_path / "run"),
+                         image_size=32, batch_size=4, epochs=1, limit=4, lr=1e-12,
+                         model_args={"head": "classification"}, init_from=str(tmp_path / "regression"))
+    with pytest.warns(UserWarning):
+        run = train(config)
+    started = load_pretrained(run)
+    shared = regression.layers[0].name  # the first conv is in both heads
+    np.testing.assert_allclose(started.get_layer(shared).get_weights()[0],
+                               regression.get_layer(shared).get_weights()[0], atol=1e-6)
