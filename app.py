@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import colorizer  # noqa: E402
-from colorizer.images import read_image  # noqa: E402
+from colorizer.images import PNG_COMPRESS_LEVEL, read_image  # noqa: E402
 from colorizer.inference import at_size  # noqa: E402
 from colorizer.models import get_spec  # noqa: E402
 from colorizer.models.heads import head_of  # noqa: E402
@@ -100,9 +100,10 @@ def colorize(image_path: str | None, model_name: str, render_size: float = 128,
     # concurrent request is still reading (seen under load with identical uploads).
     folder = new_output_folder()
     before = folder / f"{Path(image_path).stem}_input.png"
-    Image.fromarray(np.round(rgb * 255).astype(np.uint8)).save(before)
+    Image.fromarray(np.round(rgb * 255).astype(np.uint8)).save(
+        before, compress_level=PNG_COMPRESS_LEVEL)
     after = folder / f"{Path(image_path).stem}_color.png"
-    result.save(after)
+    result.save(after, compress_level=PNG_COMPRESS_LEVEL)
     return (str(before), str(after)), str(after)
 
 

@@ -5,10 +5,10 @@
     python benchmarks/colorize_latency.py --folder ../shared/data/flickr8k --images 200
 
 Latency: one photo (examples/1909Chicago.jpg, resized so its longer side is N px, saved as JPEG)
-goes file -> decode -> colorize at full resolution -> PNG file, the way ``colorizer colorize``
-does it; after --warmup runs, the median and the spread of --runs runs are printed. Each model
-runs in a fresh process, whose peak RSS (the largest resident memory it ever had, model loading
-included) is printed too.
+goes file -> decode -> colorize at full resolution -> PNG file (zlib level PNG_COMPRESS_LEVEL),
+the way ``colorizer colorize`` does it; after --warmup runs, the median and the spread of --runs
+runs are printed. Each model runs in a fresh process, whose peak RSS (the largest resident
+memory it ever had, model loading included) is printed too.
 
 Folder throughput: ``colorizer colorize`` itself on the first --images photos of --folder
 (start-up and model loading included), images/s and the command's peak RSS.
@@ -52,6 +52,7 @@ def test_photo(side: int, folder: Path) -> Path:
 def worker(model_name: str, sizes: list[int], runs: int, warmup: int) -> dict:
     """Runs in its own process: load the model, time every size, report peak RSS."""
     import colorizer
+    from colorizer.images import PNG_COMPRESS_LEVEL
 
     started = time.perf_counter()
     model = colorizer.from_pretrained(model_name)
@@ -63,7 +64,8 @@ def worker(model_name: str, sizes: list[int], runs: int, warmup: int) -> dict:
             times = []
             for index in range(warmup + runs):
                 start = time.perf_counter()
-                colorizer.colorize(photo, model).save(folder / "out.png")
+                colorizer.colorize(photo, model).save(folder / "out.png",
+                                                      compress_level=PNG_COMPRESS_LEVEL)
                 if index >= warmup:
                     times.append(time.perf_counter() - start)
             result["sizes"][side] = {"median_s": statistics.median(times), "min_s": min(times),

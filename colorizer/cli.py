@@ -141,7 +141,7 @@ def cmd_colorize(args: argparse.Namespace) -> int:
 
     from colorizer.batch import plan_outputs
     from colorizer.hub import from_pretrained
-    from colorizer.images import ImageError
+    from colorizer.images import PNG_COMPRESS_LEVEL, ImageError
     from colorizer.inference import check_temperature, colorize
 
     jobs, skipped = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
@@ -157,7 +157,7 @@ def cmd_colorize(args: argparse.Namespace) -> int:
             skipped.append((source, str(error)))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        result.save(target)
+        result.save(target, compress_level=PNG_COMPRESS_LEVEL)
         written += 1
     print(f"wrote {written} image(s) to {args.output}")
     if skipped:

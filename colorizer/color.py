@@ -83,6 +83,14 @@ def rgb_to_lab(rgb):
     return ops.stack([lightness, 500.0 * (fx - fy), 200.0 * (fy - fz)], axis=-1)
 
 
+def lightness_of_luminance(luminance):
+    """Relative luminance Y (white = 1) -> CIE L (0..100); NumPy, for one channel of a photo."""
+    y = np.asarray(luminance)
+    f = np.where(y > _LAB_EPSILON, np.cbrt(np.maximum(y, _LAB_EPSILON)),
+                 _LAB_KAPPA_SLOPE * y + _LAB_OFFSET)
+    return 116.0 * f - 16.0
+
+
 def lab_to_rgb(lab):
     """CIELAB -> sRGB in 0..1, clipped to the displayable range (as skimage's lab2rgb)."""
     lab = _check_channels(lab, "lab")
@@ -92,7 +100,7 @@ def lab_to_rgb(lab):
     fz = ops.maximum(fy - b / 200.0, 0.0)
     f = ops.stack([fx, fy, fz], axis=-1)
     xyz = ops.where(
-        f > 0.2068966, ops.power(f, 3.0), (f - _LAB_OFFSET) / _LAB_KAPPA_SLOPE
+        f > 0.2068966, f * f * f, (f - _LAB_OFFSET) / _LAB_KAPPA_SLOPE
     ) * ops.cast(ops.convert_to_tensor(D65_WHITE), ops.dtype(lab))
     return ops.clip(linear_to_srgb(_matvec(RGB_FROM_XYZ, xyz)), 0.0, 1.0)
 

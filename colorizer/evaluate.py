@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
 from colorizer import color, data, metrics, quantization
 from colorizer.images import read_image
@@ -90,7 +89,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     for index, path in enumerate(kept):
         rgb, _ = read_image(path)
         original = np.round(rgb * 255.0).astype(np.uint8)
-        lightness = lightness_of(tf.constant(rgb)).numpy()
+        lightness = lightness_of(rgb)
         cf_original = metrics.colourfulness(original)
         original_cf.append(cf_original)
         results = {}

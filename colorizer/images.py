@@ -17,6 +17,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # Largest image accepted by default (pixels). Full-resolution Lab maths needs about 60 bytes a
 # pixel at its peak, so 40 MP stays within ~2.5 GB; raise it with max_pixels=... if you have RAM.
 DEFAULT_MAX_PIXELS = 40_000_000
+# zlib level of the PNGs we write: level 1 encodes a 2048 px result about 5x faster than Pillow's
+# default 6, for files about 15% larger.
+PNG_COMPRESS_LEVEL = 1
 
 ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray]
 

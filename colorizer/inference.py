@@ -71,9 +71,11 @@ def predict_ab(model, lightness: tf.Tensor, temperature: float | None = None) ->
     """
     temperature = check_temperature(model, temperature)
     lightness = tf.convert_to_tensor(lightness, tf.float32)
-    output = model(color.normalize_l(lightness), training=False)
+    # predict_on_batch runs Keras' compiled predict function (traced once per input shape):
+    # an eager call walks the layers in Python, which costs more than the network at 128 px.
+    output = model.predict_on_batch(color.normalize_l(lightness))
     if temperature is None:
-        return color.denormalize_ab(output).numpy()
+        return np.asarray(color.denormalize_ab(output))
     ab = quantization.annealed_mean(output, temperature=temperature)
     return np.asarray(upsample_ab(ab, lightness.shape[1]))
 
@@ -83,10 +85,21 @@ def model_input(lightness: tf.Tensor, size: int) -> tf.Tensor:
     return tf.image.resize(lightness, (size, size), method="area")
 
 
-@tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
-def lightness_of(rgb: tf.Tensor) -> tf.Tensor:
-    """float RGB (H, W, 3) in 0..1 -> Lab L (H, W, 1); compiled once for every image size."""
-    return color.rgb_to_lab(rgb)[..., :1]
+# sRGB -> linear light for 16-bit codes: a lookup replaces a power per channel and pixel.
+_LINEAR_OF_CODE = np.asarray(color.srgb_to_linear(np.arange(65536, dtype=np.float64) / 65535.0),
+                             np.float32)
+_LUMINANCE = np.asarray(color.XYZ_FROM_RGB[1], np.float32)  # linear RGB -> Y (white = 1)
+
+
+def lightness_of(rgb) -> np.ndarray:
+    """float RGB (H, W, 3) in 0..1 -> Lab L (H, W, 1), as ``color.rgb_to_lab`` computes it.
+
+    L depends on the luminance Y alone, so only Y is computed (through a 16-bit lookup of the
+    sRGB curve, exact for 8- and 16-bit images): several times faster on a full-size photo.
+    """
+    codes = np.rint(np.clip(np.asarray(rgb, np.float32), 0.0, 1.0) * 65535.0).astype(np.uint16)
+    luminance = _LINEAR_OF_CODE[codes] @ _LUMINANCE
+    return color.lightness_of_luminance(luminance)[..., None].astype(np.float32)
 
 
 @tf.function(input_signature=[tf.TensorSpec([None, None, 1], tf.float32),
@@ -119,10 +132,10 @@ def colorize(image: ImageInput, model, *, size: int | None = None,
     check_temperature(model, temperature)  # before any work
     model = at_size(model, size)
     rgb, alpha = read_image(image, max_pixels=max_pixels)
-    lightness = lightness_of(tf.convert_to_tensor(rgb))
+    lightness = lightness_of(rgb)
     size = get_spec(model).image_size
     ab_small = predict_ab(model, model_input(lightness, size)[None], temperature)[0]
-    result = Image.fromarray(compose(lightness.numpy(), ab_small), mode="RGB")
+    result = Image.fromarray(compose(lightness, ab_small), mode="RGB")
     if alpha is not None:
         result.putalpha(Image.fromarray(alpha, mode="L"))
     return result

@@ -10,7 +10,8 @@ def test_round_trip_gives_identical_predictions(tmp_path):
     model = create_model("cnn", image_size=32, width=0.125)
     folder = save_pretrained(model, tmp_path / "cnn")
     config = json.loads((folder / "config.json").read_text())
-    assert config["architecture"] == "cnn" and config["args"] == {"image_size": 32, "width": 0.125}
+    assert config["architecture"] == "cnn"
+    assert config["args"] == {"image_size": 32, "width": 0.125, "head": "regression"}
     assert config["normalization"] == {"ab_scale": 110.0, "l_center": 50.0, "l_scale": 100.0}
     loaded = load_pretrained(folder)
     x = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 32, 32, 1)).astype(np.float32)
