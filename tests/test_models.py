@@ -69,7 +69,7 @@ def test_every_model_runs_at_a_small_size(name):
 def test_spec_records_resolved_arguments():
     spec = get_spec(create_model("cnn", image_size=32, width=0.25))
     assert spec.architecture == "cnn"
-    assert spec.args == {"image_size": 32, "width": 0.25}
+    assert spec.args == {"image_size": 32, "width": 0.25, "head": "regression"}
 
 
 def test_bad_names_and_arguments_are_explained():
