@@ -17,7 +17,7 @@ TEMPLATE = """---
 {{ description }}
 
 Part of the `colorizer` model zoo: automatic colorization of black-and-white photos. The model sees the CIELAB lightness L of a photo at {{ image_size }}x{{ image_size }} and
-predicts the colour channels ab; `colorizer.colorize` upsamples ab and puts it back on the
+{{ head_sentence }}; `colorizer.colorize` upsamples ab and puts it back on the
 photo's original full-resolution lightness, so the output has the input's size and detail.
 
 ## Usage
@@ -43,9 +43,8 @@ or `colorizer colorize old_photos/ -o colorized/ --model {{ repo }}`.
 
 - Trained on {{ dataset }} photographs (research-only terms: the images themselves are not
   redistributed; these weights are shared for research and demonstration).
-- A regression model averages the plausible colours of an object: results tend towards muted,
-  brownish tones, and objects whose colour is ambiguous (clothes, cars, walls) get washed-out
-  colour. Old photographs differ from modern photos in grain, contrast and subject matter.
+- {{ head_limitation }} Old photographs differ from modern photos in grain, contrast and subject
+  matter.
 - Predicts at {{ image_size }} px: colour edges are soft on large images, and small objects may
   take the colour of their surroundings.
 """
@@ -114,6 +113,7 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         eval_results=eval_results or None,
         pipeline_tag="image-to-image",
     )
+    classification = config["args"].get("head") == "classification"
     card = ModelCard.from_template(
         card_data,
         template_str=TEMPLATE,
@@ -124,6 +124,17 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         evaluation=_evaluation_section(metrics),
         training=_training_section(metrics),
         dataset=dataset.capitalize(),
+        head_sentence=(
+            "predicts, per pixel, a distribution over quantised ab colours (Zhang et al. 2016), "
+            "decoded with the annealed mean (`temperature=`, default 0.38; lower is bolder)"
+            if classification else "predicts the colour channels ab"),
+        head_limitation=(
+            "Colour classes give vivid colour, sometimes the wrong one: an object whose colour "
+            "is ambiguous may get a confident colour it never had."
+            if classification else
+            "A regression model averages the plausible colours of an object: results tend "
+            "towards muted, brownish tones, and objects whose colour is ambiguous (clothes, "
+            "cars, walls) get washed-out colour."),
     )
     path = folder / CARD_NAME
     card.save(path)
