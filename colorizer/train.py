@@ -85,6 +85,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             f"{run_dir} already holds a run; use --resume {run_dir} to continue it or pick "
             "another --output"
         )
+    if config.prior:  # a bad prior file fails before the run folder is made
+        quantization.load_prior(config.prior)
     run_dir.mkdir(parents=True, exist_ok=True)
     config.save(config_path)
     keras.utils.set_random_seed(config.seed)

@@ -177,3 +177,13 @@ def test_a_classification_model_can_start_from_a_regression_one(image_folder, tm
 
     np.testing.assert_allclose(first_conv(started).get_weights()[0],
                                first_conv(regression).get_weights()[0], atol=1e-6)
+
+
+def test_a_bad_prior_file_fails_before_the_run_folder_is_made(image_folder, tmp_path):
+    (tmp_path / "prior.json").write_text("{}")
+    config = TrainConfig(model="autoencoder", data=str(image_folder), output=str(tmp_path / "run"),
+                         image_size=32, prior=str(tmp_path / "prior.json"),
+                         model_args={"head": "classification"})
+    with pytest.raises(ValueError, match="not a colour prior"):
+        train(config)
+    assert not (tmp_path / "run").exists()
