@@ -47,15 +47,6 @@ def _predict_all(model, pixels: np.ndarray, batch_size: int, temperature: float 
     return np.concatenate(truths), np.concatenate(predictions)
 
 
-def _inverse_prior_weights(ab_true: np.ndarray) -> np.ndarray:
-    """Per-pixel weights 1 / p(nearest bin of the true colour), p the prior of ``ab_true``."""
-    centres = quantization.ab_bins()
-    nearest = np.stack([quantization.nearest_bin(image, centres) for image in ab_true])
-    prior = quantization.smooth(np.bincount(nearest.ravel(), minlength=len(centres))
-                                / nearest.size, centres)
-    return 1.0 / prior[nearest]
-
-
 def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_size: int = 32,
              limit: int = 0, grid_images: int = 8, output: str | Path | None = None,
              val_fraction: float = 0.2, seed: int = 0, temperature: float | None = None
@@ -73,7 +64,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     if not kept:
         raise ValueError(f"no readable images in {data_path} ({split})")
     ab_true, ab_model = _predict_all(model, pixels, batch_size, temperature)
-    rebalance = _inverse_prior_weights(ab_true)
+    rebalance = quantization.inverse_prior_weights(ab_true)
     mean_ab = ab_true.reshape(-1, 2).mean(axis=0)
     predictions = {
         "model": ab_model,

@@ -15,7 +15,6 @@ from PIL import Image
 
 from colorizer import color, quantization
 from colorizer.images import DEFAULT_MAX_PIXELS, ImageInput, read_image
-from colorizer.losses import upsample_ab
 from colorizer.models import create_model, get_spec
 from colorizer.models.heads import head_of
 
@@ -76,8 +75,7 @@ def predict_ab(model, lightness: tf.Tensor, temperature: float | None = None) ->
     output = model.predict_on_batch(color.normalize_l(lightness))
     if temperature is None:
         return np.asarray(color.denormalize_ab(output))
-    ab = quantization.annealed_mean(output, temperature=temperature)
-    return np.asarray(upsample_ab(ab, lightness.shape[1]))
+    return np.asarray(quantization.decode(output, lightness.shape[1], temperature))
 
 
 def model_input(lightness: tf.Tensor, size: int) -> tf.Tensor:

@@ -29,13 +29,6 @@ def _pool_to(ab, like):
     return ops.average_pool(ab, factor, strides=factor, padding="valid")
 
 
-def upsample_ab(ab, size: int):
-    """ab at a model's output size (N, h, w, 2) -> (N, size, size, 2), bilinear."""
-    if ab.shape[1] == size:
-        return ab
-    return ops.image.resize(ab, (size, size), interpolation="bilinear")
-
-
 class RebalancedCrossEntropy(keras.losses.Loss):
     """Cross-entropy of the predicted distribution against the soft-encoded ab target, each
     pixel weighted by the rebalancing weight of its nearest bin (Zhang et al. 2016, eq. 2-4)."""
@@ -63,8 +56,7 @@ def annealed_ab_mse(temperature: float = quantization.TEMPERATURE):
     """Keras metric ``ab_mse`` for a classification head: annealed-mean ab vs the target."""
 
     def ab_mse(y_true, y_pred):  # noqa: F811 (same metric name as the regression one)
-        ab = upsample_ab(quantization.annealed_mean(y_pred, temperature=temperature),
-                         y_true.shape[1])
+        ab = quantization.decode(y_pred, y_true.shape[1], temperature)
         return ops.mean(ops.square(color.denormalize_ab(y_true) - ab))
 
     return ab_mse

@@ -109,6 +109,15 @@ def annealed_mean(probabilities, centres=None, temperature: float = TEMPERATURE)
     return ops.matmul(ops.softmax(logits, axis=-1), centres)
 
 
+def decode(probabilities, size: int, temperature: float = TEMPERATURE):
+    """A predicted distribution (N, h, w, Q) -> ab (N, size, size, 2) in Lab units: the annealed
+    mean, upsampled bilinearly to the model's input size (the paper's decoding)."""
+    ab = annealed_mean(probabilities, temperature=temperature)
+    if ab.shape[1] == size:
+        return ab
+    return ops.image.resize(ab, (size, size), interpolation="bilinear")
+
+
 def smooth(distribution: np.ndarray, centres: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
     """A distribution over the bins blurred with a Gaussian of ``sigma`` in ab, renormalised."""
     distances = np.sum((centres[:, None, :] - centres[None, :, :]) ** 2, axis=-1)
@@ -124,12 +133,20 @@ def empirical_prior(ab_batches: Iterable[np.ndarray], centres: np.ndarray | None
     ``ab_batches`` yields arrays (..., 2) of ab in Lab units (e.g. one per batch of images).
     """
     centres = ab_bins() if centres is None else centres
-    counts = np.zeros(len(centres), np.float64)
-    for ab in ab_batches:
-        counts += np.bincount(nearest_bin(ab, centres).ravel(), minlength=len(centres))
-    if counts.sum() == 0:
+    counts = sum(np.bincount(nearest_bin(ab, centres).ravel(), minlength=len(centres))
+                 for ab in ab_batches)
+    if np.sum(counts) == 0:
         raise ValueError("no pixels to compute a colour prior from")
-    return smooth(counts / counts.sum(), centres, sigma)
+    return smooth(counts / np.sum(counts), centres, sigma)
+
+
+def inverse_prior_weights(ab: np.ndarray) -> np.ndarray:
+    """Per-pixel weights (...) = 1 / p(nearest bin of each ab), p the smoothed prior of ``ab``
+    itself: the weighting of the class-rebalanced AuC."""
+    centres = ab_bins()
+    nearest = np.stack([nearest_bin(image, centres) for image in ab])
+    counts = np.bincount(nearest.ravel(), minlength=len(centres))
+    return 1.0 / smooth(counts / nearest.size, centres)[nearest]
 
 
 def prior_from_images(pixels: np.ndarray, *, chunk: int = 256, sigma: float = SIGMA) -> np.ndarray:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from colorizer.models.registry import get_spec
+from colorizer.quantization import ab_bins
+
 HEADS = ("regression", "classification")
 
 
@@ -23,13 +26,9 @@ def check_head(head: str) -> str:
 
 def classification_head(features) -> keras.KerasTensor:
     """1x1 conv to one logit per ab bin, softmax: the per-pixel colour distribution."""
-    from colorizer.quantization import ab_bins
-
     return layers.Conv2D(len(ab_bins()), 1, activation="softmax", name="ab_distribution")(features)
 
 
 def head_of(model: keras.Model) -> str:
     """The head a model was built with (models saved before heads existed are regression)."""
-    from colorizer.models.registry import get_spec
-
     return get_spec(model).args.get("head", "regression")
