@@ -9,6 +9,9 @@ A run folder holds everything about one training run::
                     epoch_seconds)
     curves.png      the loss curves, redrawn every epoch
     model/          the best epoch so far (lowest val loss) as a model folder (config + weights)
+
+With ``ema`` in the config, validation and model/ use the moving average of the weights, while
+backup/ keeps the raw weights and the average (in the optimizer) so a resumed run goes on alike.
 """
 
 from __future__ import annotations
@@ -144,8 +147,10 @@ def run_callbacks(run_dir: Path, config: TrainConfig, backup: str) -> list:
                                          delete_checkpoint=False),
         EpochTimer(),  # before the logger, which then records epoch_seconds
         FlushCSVLogger(str(run_dir / "history.csv"), append=True),
-        RunFolderCallback(run_dir, config),
     ]
+    if config.ema:  # after the backup (raw weights), before the best-model folder (averaged)
+        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+    callbacks.append(RunFolderCallback(run_dir, config))
     if config.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(patience=config.early_stopping))
     return callbacks

@@ -87,7 +87,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             model_args=_model_args(args.model_arg) | ({"width": args.width} if args.width else {})
             | ({"head": args.head} if args.head else {}),
             augment=[a for a in args.augment.split(",") if a], limit=args.limit,
-            val_limit=args.val_limit, early_stopping=args.early_stopping,
+            val_limit=args.val_limit, early_stopping=args.early_stopping, ema=args.ema,
             init_from=args.init_from, prior=args.prior or "",
             strategy=args.strategy, seed=args.seed,
         )
@@ -287,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=int, default=0, help="use the first N training images")
     train.add_argument("--val-limit", type=int, default=0, help="use the first N val images")
     train.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE")
+    train.add_argument("--ema", type=float, default=0.0, metavar="MOMENTUM",
+                       help="validate and keep an exponential moving average of the weights "
+                       "(e.g. 0.995; default 0 = off)")
     train.add_argument("--init-from", default="", metavar="MODEL",
                        help="start from a trained model (zoo name or folder): fine-tune it on "
                        "your own photos")

@@ -44,6 +44,8 @@ class TrainConfig:
     fine_tune_lr: float = 1e-4  # learning rate of the fine-tuning stage
     lr_schedule: str = "constant"  # "constant" or "cosine" (decay to 1% within each stage)
     early_stopping: int = 0  # stop after this many epochs without val improvement (0 = off)
+    ema: float = 0.0  # momentum of an exponential moving average of the weights (0 = off);
+    # validation and the saved best model then use the averaged weights
     init_from: str = ""  # start from these weights: a model folder, run folder or zoo name
     prior: str = ""  # classification head: colour prior file (default: from the training images)
     rebalance_lambda: float = 0.5  # classification head: prior/uniform mix of the class weights
@@ -64,6 +66,8 @@ class TrainConfig:
             raise ValueError(f"learning rates must be positive, got {self.lr}, {self.fine_tune_lr}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1) (0 = off), got {self.ema}")
         if self.fine_tune_epochs < 0:
             raise ValueError(f"fine_tune_epochs must be >= 0, got {self.fine_tune_epochs}")
         if not 0.0 <= self.rebalance_lambda <= 1.0:
@@ -110,4 +114,7 @@ def make_optimizer(config: TrainConfig, stage: Stage, steps_per_epoch: int):
     if config.lr_schedule == "cosine":
         steps = max(1, steps_per_epoch * (stage.last_epoch - stage.first_epoch))
         lr = keras.optimizers.schedules.CosineDecay(stage.lr, steps, alpha=0.01)
+    if config.ema:  # Polyak averaging, swapped in for validation by run_callbacks
+        return OPTIMIZERS[config.optimizer](learning_rate=lr, use_ema=True,
+                                            ema_momentum=config.ema)
     return OPTIMIZERS[config.optimizer](learning_rate=lr)

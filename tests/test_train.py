@@ -53,6 +53,8 @@ def test_bad_settings_are_refused(image_folder, tmp_path):
         train(_config(image_folder, tmp_path / "r", epochs=0))
     with pytest.raises(ValueError, match="unknown model"):
         TrainConfig(model="nope", data="x").resolved()
+    with pytest.raises(ValueError, match="ema must be"):
+        TrainConfig(model="autoencoder", data="x", ema=1.0).resolved()
 
 
 def test_mirrored_strategy_on_two_logical_cpus(image_folder, tmp_path):
@@ -96,3 +98,27 @@ def test_warm_start_from_a_trained_model(image_folder, tmp_path):
     # With a negligible learning rate the warm-started model keeps the first run's weights.
     np.testing.assert_allclose(np.asarray(load_pretrained(second)(x)),
                                np.asarray(load_pretrained(first)(x)), atol=1e-5)
+
+
+def test_ema_validates_and_saves_the_averaged_weights(image_folder, tmp_path):
+    x = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 32, 32, 1)).astype(np.float32)
+    first = str(train(_config(image_folder, tmp_path / "first", epochs=1)))
+
+    def run(name, epochs, **overrides):
+        return train(_config(image_folder, tmp_path / name, epochs=epochs, lr=1e-2, limit=4,
+                             augment=[], init_from=first, **overrides))  # one step an epoch
+
+    def output(folder):
+        return np.asarray(load_pretrained(folder)(x))
+
+    one_step, three_steps = output(run("one", 1)), output(run("three", 3))
+    assert np.abs(three_steps - one_step).max() > 1e-2  # the raw weights move on
+    # Keras starts the average at the first step's weights; with a momentum next to 1 it
+    # stays there, and the saved model is the average, not the raw weights.
+    averaged = run("ema", 3, ema=0.999999)
+    np.testing.assert_allclose(output(averaged), one_step, atol=1e-4)
+    config = TrainConfig.load(averaged / "config.json")
+    config.epochs = 4
+    train(config, resume=True)
+    assert _epochs(averaged) == [0, 1, 2, 3]
+    np.testing.assert_allclose(output(averaged), one_step, atol=1e-4)
