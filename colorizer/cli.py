@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -101,7 +102,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from colorizer.hub import from_pretrained
 
     model = from_pretrained(args.model)
-    output = args.output or Path("runs") / f"evaluate-{Path(args.model).name}-{args.split}"
+    # A timestamped default folder, so an earlier evaluation of the same model is kept.
+    output = args.output or (Path("runs") / f"evaluate-{Path(args.model).name}-{args.split}-"
+                             f"{time.strftime('%Y%m%d-%H%M%S')}")
     summary = evaluate(model, args.data, split=args.split, batch_size=args.batch_size,
                        limit=args.limit, grid_images=args.grid, output=output,
                        temperature=args.temperature)
@@ -306,7 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--batch-size", type=int, default=32)
     evaluate.add_argument("--limit", type=int, default=0, help="evaluate the first N images")
     evaluate.add_argument("--grid", type=int, default=8, help="images in grid.png")
-    evaluate.add_argument("--output", help="folder for metrics.json and grid.png")
+    evaluate.add_argument("--output", help="folder for metrics.json and grid.png (default "
+                          "runs/evaluate-<model>-<split>-<time>)")
     evaluate.add_argument("--temperature", type=float, help=TEMPERATURE_HELP)
     evaluate.add_argument("--record-in", metavar="WEIGHT_FOLDER",
                           help="also store this evaluation in a weight folder's metrics.json "
