@@ -62,8 +62,8 @@ def new_output_folder() -> Path:
 def resizable(model_name: str) -> bool:
     """Whether the model works at render sizes other than its training size."""
     model = load_model(model_name)
-    try:
-        at_size(model, get_spec(model).image_size + 32)
+    try:  # a throwaway copy: the sizes users pick are built (and cached) when they are used
+        at_size(model, get_spec(model).image_size + 32, cache=False)
     except ValueError:
         return False
     return True

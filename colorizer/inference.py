@@ -22,8 +22,9 @@ from colorizer.models.heads import head_of
 _RESIZED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def at_size(model, size: int | None):
-    """``model`` rebuilt for a square input of ``size`` px, sharing its weights (cached).
+def at_size(model, size: int | None, *, cache: bool = True):
+    """``model`` rebuilt for a square input of ``size`` px, sharing its weights (cached unless
+    ``cache`` is False, e.g. to probe whether a size works).
 
     Fully convolutional models (``cnn``) work at any size divisible by 8; models with a Dense
     bottleneck or a fixed encoder input (``autoencoder``) only at their training size.
@@ -31,7 +32,7 @@ def at_size(model, size: int | None):
     spec = get_spec(model)
     if size is None or size == spec.image_size:
         return model
-    sizes = _RESIZED.setdefault(model, {})
+    sizes = _RESIZED.setdefault(model, {}) if cache else {}
     if int(size) not in sizes:
         args = {**spec.args, "image_size": int(size)}
         if "weights" in args:

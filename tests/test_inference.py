@@ -115,6 +115,8 @@ def test_render_size_for_fully_convolutional_models():
     cnn = create_model("cnn", image_size=32, width=0.125)
     bigger = at_size(cnn, 64)
     assert bigger.input_shape == (None, 64, 64, 1) and at_size(cnn, 64) is bigger
+    probe = at_size(cnn, 96, cache=False)  # a throwaway copy, not kept with the model
+    assert probe.input_shape == (None, 96, 96, 1) and at_size(cnn, 96) is not probe
     assert colorize(colourful_image(0, (50, 40)), cnn, size=64).size == (50, 40)
     # Same weights: a constant input gives the same colour at either size.
     x = np.zeros((1, 32, 32, 1), np.float32)
