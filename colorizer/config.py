@@ -30,7 +30,7 @@ class TrainConfig:
     model: str  # registry name of the architecture
     data: str  # image folder (with optional train.txt/val.txt) or a list file
     output: str = ""  # run folder; default runs/<model>-<timestamp>
-    epochs: int = 10  # total epochs (a resumed run continues up to this count)
+    epochs: int = 10  # epochs of stage 1 (a resumed run continues up to this count)
     batch_size: int = 32  # global batch size (split across replicas under a strategy)
     lr: float = 1e-3  # learning rate
     optimizer: str = ""  # "adam" or "rmsprop"; default: the report's choice for the model
@@ -60,7 +60,8 @@ class TrainConfig:
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
         for name in ("epochs", "batch_size", "image_size"):
-            if getattr(self, name) <= 0:
+            if getattr(self, name) <= 0 and not (name == "epochs" and self.fine_tune_epochs > 0
+                                                 and self.epochs == 0):
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.lr <= 0 or self.fine_tune_lr <= 0:
             raise ValueError(f"learning rates must be positive, got {self.lr}, {self.fine_tune_lr}")
@@ -100,8 +101,11 @@ class Stage:
 
 
 def stages(config: TrainConfig) -> list[Stage]:
-    """Stage 1 (encoder frozen, if any) and, with fine_tune_epochs, stage 2 (all layers)."""
-    result = [Stage(0, config.epochs, config.lr, False, "backup")]
+    """Stage 1 (encoder frozen, if any) and, with fine_tune_epochs, stage 2 (all layers).
+
+    ``epochs`` 0 with fine_tune_epochs skips stage 1 (e.g. to fine-tune a warm-started model).
+    """
+    result = [Stage(0, config.epochs, config.lr, False, "backup")] if config.epochs else []
     if config.fine_tune_epochs:
         result.append(Stage(config.epochs, config.epochs + config.fine_tune_epochs,
                             config.fine_tune_lr, True, "backup-fine-tune"))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from colorizer import load_pretrained
+from colorizer.config import stages
 from colorizer.train import TrainConfig, train
 
 
@@ -86,6 +87,10 @@ def test_two_stage_fine_tuning_unfreezes_the_encoder(image_folder, tmp_path):
     assert (run / "backup").is_dir() and (run / "backup-fine-tune").is_dir()
     with pytest.raises(ValueError, match="no pretrained encoder"):
         TrainConfig(model="cnn", data="x", fine_tune_epochs=2).resolved()
+    # epochs 0: fine-tune a warm-started model straight away, without the frozen stage.
+    only = stages(TrainConfig(model="lite0_unet", data="x", epochs=0, fine_tune_epochs=2,
+                              fine_tune_lr=1e-5).resolved())
+    assert [(s.first_epoch, s.last_epoch, s.lr, s.fine_tune) for s in only] == [(0, 2, 1e-5, True)]
 
 
 def test_warm_start_from_a_trained_model(image_folder, tmp_path):
