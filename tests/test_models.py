@@ -108,3 +108,20 @@ def test_flop_counts_match_known_figures():
     assert 80e9 < model_flops(create_model("cnn", image_size=256)) < 84e9
     # A 3x3 conv from 1 to 32 channels at stride 2 on 128 px: 2 * 9 * 32 * 64 * 64.
     assert model_flops(create_model("autoencoder")) > 2 * 9 * 32 * 64 * 64
+
+
+def test_lite0_unet_can_show_the_encoder_a_twice_larger_photo():
+    model = create_model("lite0_unet", image_size=64, encoder_scale=2, weights=None)
+    assert model.get_layer("efficientnet_lite0").input_shape == (None, 128, 128, 3)
+    assert model.output_shape == (None, 64, 64, 2)
+    # One decoder level less: its deepest input is at 1/16, and the gray input joins at full size.
+    assert [layer.name for layer in model.layers if layer.name.endswith("_skip")] == [
+        "up0_skip", "up1_skip", "up2_skip", "up3_skip"]
+    assert model.get_layer("up3_skip").input[2].name == model.input.name
+    classifier = create_model("lite0_unet", image_size=64, encoder_scale=2, weights=None,
+                              head="classification")
+    assert classifier.output_shape[1:3] == (32, 32)
+    with pytest.raises(ValueError, match="encoder_scale must be 1 or 2"):
+        create_model("lite0_unet", encoder_scale=3, weights=None)
+    with pytest.raises(ValueError, match="needs 4 entries at encoder_scale 2"):
+        create_model("lite0_unet", encoder_scale=2, decoder_channels=(8,) * 5, weights=None)

@@ -62,32 +62,53 @@ def _conv_block(x, channels: int, name: str):
     return x
 
 
+DECODER_CHANNELS = (192, 96, 64, 32, 24)  # lite0_unet's levels, from the deepest (1/16) up
+
+
 @register_model
 def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
-               decoder_channels: tuple[int, ...] = (192, 96, 64, 32, 24),
-               head: str = "regression") -> keras.Model:
+               decoder_channels: tuple[int, ...] | None = None, head: str = "regression",
+               encoder_scale: int = 1) -> keras.Model:
     """EfficientNet-Lite0 (ImageNet) U-Net: skips at strides 2-32, bilinear decoder (Adam).
+
+    ``encoder_scale`` 2 shows the encoder the photo upsampled twice (256 px for a 128 px model,
+    near ImageNet's 224), so its features are twice as fine; the decoder then has one level
+    less (its deepest input is at 1/16) and the encoder's first features are at full size.
+    ``decoder_channels`` (one per level, deepest first) defaults to the last entries of
+    ``DECODER_CHANNELS``.
 
     The classification head reads the decoder at 1/2 of the input size (the last, full-size
     level and its ``decoder_channels`` entry are not built): a 261-way softmax per pixel at full
     size would cost four times the memory for colour that is upsampled anyway.
     """
     check_head(head)
+    if encoder_scale not in (1, 2):
+        raise ValueError(f"encoder_scale must be 1 or 2, got {encoder_scale}")
     if image_size % 32:
         raise ValueError(f"lite0_unet needs an image_size divisible by 32, got {image_size}")
-    if len(decoder_channels) != len(lite.FEATURE_LAYERS):
-        raise ValueError(f"decoder_channels needs {len(lite.FEATURE_LAYERS)} entries")
     inputs = keras.Input((image_size, image_size, 1), name="lightness")
-    skips = _encoder(image_size, weights, lite.FEATURE_LAYERS)(_gray_as_rgb(inputs))
+    rgb = _gray_as_rgb(inputs)
+    if encoder_scale > 1:
+        rgb = layers.UpSampling2D(encoder_scale, interpolation="bilinear", name="to_encoder_size")(rgb)
+    skips = _encoder(image_size * encoder_scale, weights, lite.FEATURE_LAYERS)(rgb)
     x = skips[-1]
-    # From stride 32 up to stride 1; the last "skip" is the full-resolution gray input itself.
-    levels = list(zip([*skips[-2::-1], inputs], decoder_channels))
+    # From the deepest features up to full size, where the gray input itself joins the skip.
+    levels = [[skip] for skip in skips[-2::-1]]
+    if encoder_scale == 1:
+        levels.append([inputs])
+    else:
+        levels[-1].append(inputs)
+    decoder_channels = tuple(decoder_channels or DECODER_CHANNELS[-len(levels):])
+    if len(decoder_channels) != len(levels):
+        raise ValueError(f"decoder_channels needs {len(levels)} entries at encoder_scale "
+                         f"{encoder_scale}, got {len(decoder_channels)}")
+    levels = list(zip(levels, decoder_channels))
     if head == "classification":
         levels = levels[:-1]
-    for level, (skip, channels) in enumerate(levels):
+    for level, (level_skips, channels) in enumerate(levels):
         x = layers.Conv2D(channels, 1, name=f"up{level}_reduce")(x)
         x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_resize")(x)
-        x = layers.Concatenate(name=f"up{level}_skip")([x, skip])
+        x = layers.Concatenate(name=f"up{level}_skip")([x, *level_skips])
         x = _conv_block(x, channels, f"up{level}")
     if head == "classification":
         return keras.Model(inputs, classification_head(x), name="lite0_unet")
