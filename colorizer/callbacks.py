@@ -8,7 +8,8 @@ A run folder holds everything about one training run::
     history.csv     one row per finished epoch (loss and ab MSE in Lab units, train and val,
                     epoch_seconds)
     curves.png      the loss curves, redrawn every epoch
-    model/          the best epoch so far (lowest val loss) as a model folder (config + weights)
+    model/          the best epoch so far (lowest val loss, or the config's ``monitor``) as a
+                    model folder (config + weights)
 
 With ``ema`` in the config, validation and model/ use the moving average of the weights, while
 backup/ keeps the raw weights and the average (in the optimizer) so a resumed run goes on alike.
@@ -58,27 +59,30 @@ def plot_curves(history_csv: Path, output_png: Path) -> None:
 
 
 class RunFolderCallback(keras.callbacks.Callback):
-    """Each epoch: redraw curves.png; when val loss improves, write the model folder."""
+    """Each epoch: redraw curves.png; when the monitored value (default val loss) improves,
+    write the model folder."""
 
     def __init__(self, run_dir: Path, config: TrainConfig):
         super().__init__()
         self.run_dir = run_dir
         self.config = config
+        self.monitor = config.monitor
         self.best = float("inf")
         best_file = run_dir / "model" / "config.json"
         if best_file.is_file():
-            self.best = json.loads(best_file.read_text()).get("val_loss", float("inf"))
+            self.best = json.loads(best_file.read_text()).get(self.monitor, float("inf"))
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
         plot_curves(self.run_dir / "history.csv", self.run_dir / "curves.png")
-        val_loss = logs.get("val_loss", logs.get("loss", float("inf")))
-        if val_loss < self.best:
-            self.best = float(val_loss)
+        value = logs.get(self.monitor, logs.get(self.monitor.removeprefix("val_"), float("inf")))
+        if value < self.best:
+            self.best = float(value)
             save_pretrained(
                 self.model,
                 self.run_dir / "model",
-                extra={"epoch": epoch + 1, "val_loss": self.best,
+                extra={"epoch": epoch + 1, "monitor": self.monitor,
+                       "val_loss": float(logs.get("val_loss", float("nan"))),
                        "val_ab_mse": float(logs.get("val_ab_mse", float("nan"))),
                        "machine": machine_description(),
                        "training": dataclasses.asdict(self.config)},
@@ -152,5 +156,6 @@ def run_callbacks(run_dir: Path, config: TrainConfig, backup: str) -> list:
         callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     callbacks.append(RunFolderCallback(run_dir, config))
     if config.early_stopping:
-        callbacks.append(keras.callbacks.EarlyStopping(patience=config.early_stopping))
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=config.monitor,
+                                                       patience=config.early_stopping))
     return callbacks

@@ -89,6 +89,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             | ({"head": args.head} if args.head else {}),
             augment=[a for a in args.augment.split(",") if a], limit=args.limit,
             val_limit=args.val_limit, early_stopping=args.early_stopping, ema=args.ema,
+            monitor=args.monitor,
             init_from=args.init_from, prior=args.prior or "",
             strategy=args.strategy, seed=args.seed,
         )
@@ -290,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=int, default=0, help="use the first N training images")
     train.add_argument("--val-limit", type=int, default=0, help="use the first N val images")
     train.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE")
+    train.add_argument("--monitor", choices=["val_loss", "val_ab_mse"], default="val_loss",
+                       help="what picks the best epoch (model/) and early stopping; val_ab_mse "
+                       "suits a classification head, whose loss is a cross-entropy")
     train.add_argument("--ema", type=float, default=0.0, metavar="MOMENTUM",
                        help="validate and keep an exponential moving average of the weights "
                        "(e.g. 0.995; default 0 = off)")

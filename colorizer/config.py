@@ -20,6 +20,7 @@ from colorizer.models import model_defaults
 DEFAULT_OPTIMIZERS = {"autoencoder": "rmsprop"}
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
 STRATEGIES = ("default", "mirrored", "multiworker")
+MONITORS = ("val_loss", "val_ab_mse")
 LR_SCHEDULES = ("constant", "cosine")
 
 
@@ -44,6 +45,7 @@ class TrainConfig:
     fine_tune_lr: float = 1e-4  # learning rate of the fine-tuning stage
     lr_schedule: str = "constant"  # "constant" or "cosine" (decay to 1% within each stage)
     early_stopping: int = 0  # stop after this many epochs without val improvement (0 = off)
+    monitor: str = "val_loss"  # what picks the best epoch (and early stopping): or "val_ab_mse"
     ema: float = 0.0  # momentum of an exponential moving average of the weights (0 = off);
     # validation and the saved best model then use the averaged weights
     init_from: str = ""  # start from these weights: a model folder, run folder or zoo name
@@ -67,6 +69,8 @@ class TrainConfig:
             raise ValueError(f"learning rates must be positive, got {self.lr}, {self.fine_tune_lr}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        if self.monitor not in MONITORS:
+            raise ValueError(f"monitor must be one of {MONITORS}, got {self.monitor!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1) (0 = off), got {self.ema}")
         if self.fine_tune_epochs < 0:

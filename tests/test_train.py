@@ -127,3 +127,14 @@ def test_ema_validates_and_saves_the_averaged_weights(image_folder, tmp_path):
     train(config, resume=True)
     assert _epochs(averaged) == [0, 1, 2, 3]
     np.testing.assert_allclose(output(averaged), one_step, atol=1e-4)
+
+
+def test_the_best_epoch_can_be_picked_by_validation_ab_mse(image_folder, tmp_path):
+    run = train(_config(image_folder, tmp_path / "run", epochs=3, lr=3e-3, monitor="val_ab_mse"))
+    with (run / "history.csv").open() as handle:
+        scores = [float(row["val_ab_mse"]) for row in csv.DictReader(handle)]
+    saved = json.loads((run / "model" / "config.json").read_text())
+    assert saved["monitor"] == "val_ab_mse" and saved["epoch"] == 1 + int(np.argmin(scores))
+    assert saved["val_ab_mse"] == pytest.approx(min(scores), rel=1e-6)
+    with pytest.raises(ValueError, match="monitor must be one of"):
+        TrainConfig(model="autoencoder", data="x", monitor="accuracy").resolved()
