@@ -89,7 +89,8 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
     inputs = keras.Input((image_size, image_size, 1), name="lightness")
     rgb = _gray_as_rgb(inputs)
     if encoder_scale > 1:
-        rgb = layers.UpSampling2D(encoder_scale, interpolation="bilinear", name="to_encoder_size")(rgb)
+        rgb = layers.UpSampling2D(encoder_scale, interpolation="bilinear",
+                                  name="to_encoder_size")(rgb)
     skips = _encoder(image_size * encoder_scale, weights, lite.FEATURE_LAYERS)(rgb)
     x = skips[-1]
     # From the deepest features up to full size, where the gray input itself joins the skip.
