@@ -61,10 +61,12 @@ class TrainConfig:
         optimizer = self.optimizer or DEFAULT_OPTIMIZERS.get(self.model, "adam")
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
-        for name in ("epochs", "batch_size", "image_size"):
-            if getattr(self, name) <= 0 and not (name == "epochs" and self.fine_tune_epochs > 0
-                                                 and self.epochs == 0):
+        for name in ("batch_size", "image_size"):
+            if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.epochs < 0 or (self.epochs == 0 and not self.fine_tune_epochs):
+            raise ValueError(f"epochs must be positive (or 0 with fine_tune_epochs), "
+                             f"got {self.epochs}")
         if self.lr <= 0 or self.fine_tune_lr <= 0:
             raise ValueError(f"learning rates must be positive, got {self.lr}, {self.fine_tune_lr}")
         if self.lr_schedule not in LR_SCHEDULES:
