@@ -87,9 +87,16 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         )
     if config.prior:  # a bad prior file fails before the run folder is made
         quantization.load_prior(config.prior)
+    keras.utils.set_random_seed(config.seed)
+    # The model is built (and warm-started) first, so that a bad model argument or --init-from
+    # fails before the run folder is made and the same command can be run again once corrected.
+    strategy = make_strategy(config.strategy)
+    with strategy.scope():
+        model = create_model(config.model, image_size=config.image_size, **config.model_args)
+        if config.init_from and not resume:
+            warm_start(model, config.init_from)
     run_dir.mkdir(parents=True, exist_ok=True)
     config.save(config_path)
-    keras.utils.set_random_seed(config.seed)
 
     train_paths = data.list_images(config.data, "train", val_fraction=config.val_fraction,
                                    seed=config.seed)
@@ -107,7 +114,6 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     if len(train_pixels) == 0 or len(val_pixels) == 0:
         raise ValueError("no usable training or validation images (all unreadable or grayscale)")
 
-    strategy = make_strategy(config.strategy)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     train_ds = data.make_dataset(train_pixels, config.image_size, config.batch_size,
@@ -125,10 +131,6 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
                                drop_remainder=bool(uneven)).with_options(options)
 
     steps_per_epoch = max(1, len(train_pixels) // config.batch_size)
-    with strategy.scope():
-        model = create_model(config.model, image_size=config.image_size, **config.model_args)
-        if config.init_from and not resume:
-            warm_start(model, config.init_from)
     prior = None
     if head_of(model) == "classification":
         prior = model.colorizer_prior = colour_prior(config, train_pixels, run_dir)

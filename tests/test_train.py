@@ -58,6 +58,15 @@ def test_bad_settings_are_refused(image_folder, tmp_path):
         TrainConfig(model="autoencoder", data="x", ema=1.0).resolved()
 
 
+def test_a_bad_model_argument_fails_before_the_run_folder_is_made(image_folder, tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(TypeError, match="depth"):
+        train(_config(image_folder, run, epochs=1, model_args={"depth": 3}))
+    with pytest.raises(ValueError, match="unknown model"):
+        train(_config(image_folder, run, epochs=1, init_from="no-such-model"))
+    assert not run.exists()  # so the corrected command can use the same --output
+
+
 def test_mirrored_strategy_on_two_logical_cpus(image_folder, tmp_path):
     script = textwrap.dedent(f"""
         import tensorflow as tf
