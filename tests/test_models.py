@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -125,3 +126,18 @@ def test_lite0_unet_can_show_the_encoder_a_twice_larger_photo():
         create_model("lite0_unet", encoder_scale=3, weights=None)
     with pytest.raises(ValueError, match="needs 4 entries at encoder_scale 2"):
         create_model("lite0_unet", encoder_scale=2, decoder_channels=(8,) * 5, weights=None)
+
+
+def test_lite0_decoder_can_show_the_encoder_a_twice_larger_photo():
+    model = create_model("lite0_decoder", image_size=64, encoder_scale=2, weights=None)
+    assert model.get_layer("efficientnet_lite0").input_shape == (None, 128, 128, 3)
+    assert model.output_shape == (None, 64, 64, 2)
+    # Features at 1/16 of the input: four transposed convolutions, the widest one left out.
+    transposed = [layer for layer in model.layers
+                  if isinstance(layer, keras.layers.Conv2DTranspose)]
+    assert [layer.filters for layer in transposed] == [128, 64, 32, 2]
+    classifier = create_model("lite0_decoder", image_size=64, encoder_scale=2, weights=None,
+                              head="classification")
+    assert classifier.output_shape[1:3] == (32, 32)
+    with pytest.raises(ValueError, match="encoder_scale must be 1 or 2"):
+        create_model("lite0_decoder", encoder_scale=3, weights=None)

@@ -33,19 +33,43 @@ def _gray_as_rgb(lightness):
     return layers.Rescaling(2.0, name="to_encoder_range")(x)
 
 
+def _check_encoder_scale(name: str, image_size: int, encoder_scale: int) -> None:
+    if encoder_scale not in (1, 2):
+        raise ValueError(f"encoder_scale must be 1 or 2, got {encoder_scale}")
+    if image_size % 32:
+        raise ValueError(f"{name} needs an image_size divisible by 32, got {image_size}")
+
+
+def _to_encoder_size(rgb, encoder_scale: int):
+    """The encoder's input: the 3-channel gray photo, upsampled ``encoder_scale`` times."""
+    if encoder_scale == 1:
+        return rgb
+    return layers.UpSampling2D(encoder_scale, interpolation="bilinear",
+                               name="to_encoder_size")(rgb)
+
+
+DECODER_TRANSPOSES = (512, 128, 64, 32)  # lite0_decoder's Conv2DTranspose widths before ab
+
+
 @register_model
 def lite0_decoder(image_size: int = 128, weights: str | None = "imagenet",
-                  head: str = "regression") -> keras.Model:
-    """Report 5.3 on EfficientNet-Lite0 (ImageNet, frozen) + 5 Conv2DTranspose to ab (Adam)."""
+                  head: str = "regression", encoder_scale: int = 1) -> keras.Model:
+    """Report 5.3 on EfficientNet-Lite0 (ImageNet, frozen) + Conv2DTranspose layers to ab (Adam).
+
+    The encoder's last features (1/32 of its input) are doubled by each Conv2DTranspose up to
+    the input size: five layers, or four with ``encoder_scale`` 2, where the encoder sees the
+    photo upsampled twice (its features are then 1/16 of the model's input; the widest
+    transposed layer is the one left out).
+    """
     check_head(head)
-    if image_size % 32:
-        raise ValueError(f"lite0_decoder needs an image_size divisible by 32, got {image_size}")
+    _check_encoder_scale("lite0_decoder", image_size, encoder_scale)
     inputs = keras.Input((image_size, image_size, 1), name="lightness")
     # The report's learned gray -> 3 channel conv, started at the plain gray mapping.
     x = layers.Conv2D(3, 1, kernel_initializer=keras.initializers.Constant(2.0),
                       name="gray_to_rgb")(inputs)
-    x = _encoder(image_size, weights, ("head_relu",))(x)
-    for channels in (512, 128, 64, 32):
+    x = _to_encoder_size(x, encoder_scale)
+    x = _encoder(image_size * encoder_scale, weights, ("head_relu",))(x)
+    for channels in DECODER_TRANSPOSES[encoder_scale - 1:]:
         x = layers.Conv2DTranspose(channels, 3, strides=2, padding="same", activation="relu")(x)
     if head == "classification":  # the distribution at 1/2 of the input size
         return keras.Model(inputs, classification_head(x), name="lite0_decoder")
@@ -82,15 +106,9 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
     size would cost four times the memory for colour that is upsampled anyway.
     """
     check_head(head)
-    if encoder_scale not in (1, 2):
-        raise ValueError(f"encoder_scale must be 1 or 2, got {encoder_scale}")
-    if image_size % 32:
-        raise ValueError(f"lite0_unet needs an image_size divisible by 32, got {image_size}")
+    _check_encoder_scale("lite0_unet", image_size, encoder_scale)
     inputs = keras.Input((image_size, image_size, 1), name="lightness")
-    rgb = _gray_as_rgb(inputs)
-    if encoder_scale > 1:
-        rgb = layers.UpSampling2D(encoder_scale, interpolation="bilinear",
-                                  name="to_encoder_size")(rgb)
+    rgb = _to_encoder_size(_gray_as_rgb(inputs), encoder_scale)
     skips = _encoder(image_size * encoder_scale, weights, lite.FEATURE_LAYERS)(rgb)
     x = skips[-1]
     # From the deepest features up to full size, where the gray input itself joins the skip.
