@@ -224,7 +224,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     folder = export_weights(args.run, args.output, evaluation=args.evaluation,
                             description=args.description, hub_repo=args.hub_repo,
-                            dataset=args.dataset, note=args.note, overwrite=args.overwrite)
+                            dataset=args.dataset, note=args.note, command=args.command,
+                            overwrite=args.overwrite)
     print(f"wrote weight folder {folder}")
     return 0
 
@@ -350,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--hub-repo", help="Hub repo id the folder is published under")
     export.add_argument("--dataset", default="flickr8k")
     export.add_argument("--note", help="a paragraph for the card's Training section")
+    export.add_argument("--command", help="the training command(s) to record (default: "
+                        "colorizer train --config training/configs/<output name>.json)")
     export.add_argument("--overwrite", action="store_true")
     export.set_defaults(func=cmd_export)
 

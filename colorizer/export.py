@@ -24,23 +24,33 @@ from colorizer.pretrained import (
 
 
 def _training_record(run_dir: Path, model_config: dict) -> dict:
+    """What a run cost. A run warm-started from another run folder (``init_from``) adds that
+    run's record as ``started_from``, and its epochs and wall time to the totals."""
     history = run_dir / "history.csv"
     rows = list(csv.DictReader(history.open())) if history.is_file() else []
     seconds = sum(float(row.get("epoch_seconds") or 0) for row in rows)
     config = model_config.get("training", {})
-    return {
+    record = {
         "config": config,
         "epochs_run": len(rows),
         "best_epoch": model_config.get("epoch"),
         "wall_time_s": round(seconds, 1),
         "machine": model_config.get("machine", "unknown"),
     }
+    previous = Path(config.get("init_from") or "")
+    if config.get("init_from") and (previous / "history.csv").is_file():
+        previous_config = json.loads((resolve_model_folder(previous) / CONFIG_NAME).read_text())
+        earlier = _training_record(previous, previous_config)
+        record["started_from"] = {"run": str(previous), **earlier}
+        record["epochs_run"] += earlier["epochs_run"]
+        record["wall_time_s"] = round(record["wall_time_s"] + earlier["wall_time_s"], 1)
+    return record
 
 
 def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Path,
                    description: str | None = None, hub_repo: str | None = None,
                    dataset: str = "flickr8k", note: str | None = None,
-                   overwrite: bool = False) -> Path:
+                   command: str | None = None, overwrite: bool = False) -> Path:
     """Copy a run's best model into the weight folder ``output`` with metrics and a card."""
     run_dir = Path(run)
     source = resolve_model_folder(run_dir)
@@ -55,7 +65,7 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     if (run_dir / CURVES_NAME).is_file():
         shutil.copy2(run_dir / CURVES_NAME, output / CURVES_NAME)
     training = _training_record(run_dir, model_config)
-    training["command"] = f"colorizer train --config training/configs/{output.name}.json"
+    training["command"] = command or f"colorizer train --config training/configs/{output.name}.json"
     if note:
         training["note"] = note
     config = {key: model_config[key] for key in

@@ -76,6 +76,11 @@ def _training_section(metrics: dict) -> str:
                        ("machine", "machine")):
         if key in training:
             lines.append(f"- {label}: {training[key]}")
+    earlier = training.get("started_from")
+    while earlier:  # the warm-start chain, whose epochs and time the totals above include
+        lines.append(f"- started from run `{earlier['run']}`: {earlier['epochs_run']} epochs and "
+                     f"{earlier['wall_time_s']} s in all, config `{json.dumps(earlier['config'])}`")
+        earlier = earlier.get("started_from")
     if training.get("note"):
         lines.append(f"\n{training['note']}")
     return "\n".join(lines)

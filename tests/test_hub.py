@@ -110,6 +110,28 @@ def test_exported_folder_has_everything_and_a_card(zoo):
     assert "Limitations" in card.text
 
 
+def test_export_of_a_warm_started_run_counts_the_run_it_started_from(tmp_path):
+    first, second = tmp_path / "frozen", tmp_path / "fine-tuned"
+    model = create_model("autoencoder", image_size=32)
+    for run, history, training in (
+            (first, "0,1.0,100.0\n1,0.9,100.0\n", {"model": "autoencoder"}),
+            (second, "0,0.8,50.5\n", {"model": "autoencoder", "init_from": str(first)})):
+        save_pretrained(model, run / "model", extra={"epoch": 1, "training": training})
+        (run / "history.csv").write_text("epoch,loss,epoch_seconds\n" + history)
+    (tmp_path / "eval.json").write_text(json.dumps(_evaluation()))
+    folder = export_weights(second, tmp_path / "weights" / "autoencoder.tiny_32",
+                            evaluation=tmp_path / "eval.json",
+                            command="colorizer train --config a.json && "
+                                    "colorizer train --config b.json")
+    training = json.loads((folder / "metrics.json").read_text())["training"]
+    assert training["epochs_run"] == 3 and training["wall_time_s"] == 250.5
+    assert training["started_from"]["run"] == str(first)
+    assert training["started_from"]["wall_time_s"] == 200.0
+    assert training["command"].endswith("--config b.json")
+    card = (folder / "README.md").read_text()
+    assert f"started from run `{first}`: 2 epochs and 200.0 s in all" in card
+
+
 def test_from_pretrained_by_zoo_name_folder_and_errors(zoo, tmp_path):
     assert get_spec_name(from_pretrained("cnn.tiny_32")) == "cnn"
     assert get_spec_name(from_pretrained(zoo / "autoencoder.tiny_32")) == "autoencoder"
