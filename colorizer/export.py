@@ -37,8 +37,8 @@ def _training_record(run_dir: Path, model_config: dict) -> dict:
         "wall_time_s": round(seconds, 1),
         "machine": model_config.get("machine", "unknown"),
     }
-    previous = Path(config.get("init_from") or "")
-    if config.get("init_from") and (previous / "history.csv").is_file():
+    previous = config.get("init_from") and Path(config["init_from"])
+    if previous and (previous / "history.csv").is_file():
         previous_config = json.loads((resolve_model_folder(previous) / CONFIG_NAME).read_text())
         earlier = _training_record(previous, previous_config)
         record["started_from"] = {"run": str(previous), **earlier}
