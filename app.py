@@ -137,7 +137,7 @@ def build_demo() -> gr.Blocks:
         with gr.Row():
             with gr.Column():
                 image = gr.Image(label="Black-and-white photo", type="filepath", image_mode=None,
-                                 sources=["upload", "clipboard", "webcam"])
+                                 sources=["upload", "clipboard", "webcam"], elem_id="photo")
                 model = gr.Dropdown(choices=[(e.summary(), e.name) for e in entries],
                                     value=default, label="Model")
                 render_size = gr.Slider(*RENDER_SIZES, step=32,

@@ -110,6 +110,7 @@ def test_bad_input_gets_a_readable_error_and_the_server_keeps_going(client, tmp_
 @pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                     reason="Debian's chromium is not installed (CI installs it)")
 def test_browser_example_to_result(app_url, tmp_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM, "chromium is missing: .ci/run installs it with apt-get"
@@ -119,8 +120,18 @@ def test_browser_example_to_result(app_url, tmp_path):
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(app_url, wait_until="networkidle")
-        page.locator(".gallery-item").nth(2).click()
+        # Not "networkidle": that wait once timed out after 30 s in a CI run (cause not found);
+        # the page's own elements say when it is ready.
+        page.goto(app_url, wait_until="domcontentloaded", timeout=120_000)
+        example = page.locator(".gallery-item").nth(2)
+        example.wait_for(state="visible", timeout=120_000)  # once Gradio's scripts have run
+        for _ in range(10):  # a click before the page is wired up is lost: click until it loads
+            example.click()
+            try:
+                page.locator("#photo img").first.wait_for(state="visible", timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                continue
         page.locator("#colorize").click()
         page.locator("#result img").first.wait_for(state="visible", timeout=120_000)
         page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
