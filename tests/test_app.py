@@ -132,6 +132,8 @@ def test_browser_example_to_result(app_url, tmp_path):
                 break
             except PlaywrightTimeout:
                 continue
+        else:
+            pytest.fail("clicking the example never loaded it into the photo input")
         page.locator("#colorize").click()
         page.locator("#result img").first.wait_for(state="visible", timeout=120_000)
         page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
