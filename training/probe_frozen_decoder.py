@@ -95,6 +95,12 @@ def decoder(feature_shape, widths, drop: float, bn: bool) -> keras.Model:
 def fit(args) -> None:
     keras.utils.set_random_seed(0)
     folder = Path(args.dir)
+    needed = [folder / f"{tag}_{kind}.npy" for tag in ("train", "train_flip", "val")
+              for kind in (args.tap, "ab")]
+    missing = [path.name for path in needed if not path.is_file()]
+    if missing:
+        raise SystemExit(f"no cached features in {folder} ({', '.join(missing)} missing): run "
+                         f"'cache --data DIR --dir {folder}' first")
     xs = [np.load(folder / f"train_{args.tap}.npy", mmap_mode="r"),
           np.load(folder / f"train_flip_{args.tap}.npy", mmap_mode="r")]
     ys = [np.load(folder / "train_ab.npy", mmap_mode="r"),
@@ -145,7 +151,10 @@ def main() -> None:
     f.add_argument("--drop", type=float, default=0.0, help="SpatialDropout2D on the features")
     f.add_argument("--bn", action="store_true", help="BatchNorm after each transposed layer")
     args = parser.parse_args()
-    cache(args) if args.command == "cache" else fit(args)
+    try:
+        cache(args) if args.command == "cache" else fit(args)
+    except (FileNotFoundError, ValueError) as error:  # a bad --data folder or list file
+        parser.error(str(error))
 
 
 if __name__ == "__main__":
