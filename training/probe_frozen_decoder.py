@@ -44,10 +44,11 @@ def cache(args) -> None:
     """Features of every tap for val, train and mirrored train, plus the ab targets (float16)."""
     encoder = _encoder(IMAGE_SIZE * ENCODER_SCALE, "imagenet", TAPS)
     size = IMAGE_SIZE * ENCODER_SCALE
+    splits = {split: data.list_images(args.data, split) for split in ("val", "train")}
     out = Path(args.dir)
     out.mkdir(parents=True, exist_ok=True)
-    for split in ("val", "train"):
-        pixels, _, _ = data.load_images(data.list_images(args.data, split), IMAGE_SIZE)
+    for split, paths in splits.items():
+        pixels, _, _ = data.load_images(paths, IMAGE_SIZE)
         for flip in (False, True) if split == "train" else (False,):
             start = time.time()
             features, targets = {tap: [] for tap in TAPS}, []
