@@ -72,3 +72,11 @@ def test_unknown_layer_is_named(probe, image_folder, tmp_path, monkeypatch, caps
     with pytest.raises(SystemExit, match="no_such_layer"):
         run(probe, monkeypatch, capsys, "--data", image_folder, "--model", model,
             "--layers", "no_such_layer", "--cache", tmp_path / "cache")
+
+
+def test_bad_arguments_are_refused_before_any_work(probe, tmp_path, monkeypatch, capsys):
+    with pytest.raises(SystemExit):
+        run(probe, monkeypatch, capsys, "--data", tmp_path, "--model", tmp_path,
+            "--layers", "ab", "--cache", tmp_path / "cache", "--finetune-epochs", "-1")
+    assert "--finetune-epochs must be >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()

@@ -165,6 +165,8 @@ def main() -> None:
     parser.add_argument("--finetune-epochs", type=int, default=0)
     parser.add_argument("--lr", type=float, default=1e-4, help="for --finetune-epochs")
     args = parser.parse_args()
+    if args.finetune_epochs < 0 or args.lr <= 0:
+        parser.error("--finetune-epochs must be >= 0 and --lr > 0")
     keras.utils.set_random_seed(0)
     try:
         model = load_pretrained(resolve_model_folder(args.model))
