@@ -65,6 +65,7 @@ def original_colourfulness(paths: list[str], cache: Path, split: str) -> np.ndar
     start = time.time()
     cf = np.array([metrics.colourfulness(np.round(read_image(p)[0] * 255.0).astype(np.uint8))
                    for p in paths])
+    cache.mkdir(parents=True, exist_ok=True)
     np.save(values, cf)
     listed.write_text(json.dumps(paths))
     print(f"CF of {len(paths)} {split} originals: {time.time() - start:.0f} s", flush=True)
@@ -110,7 +111,8 @@ def ridge_cv(x, y) -> float:
 
 def report(name: str, prediction: np.ndarray, truth: np.ndarray) -> None:
     corr = np.corrcoef(prediction, truth)[0, 1] if prediction.std() > 0 else float("nan")
-    print(f"{name}: validation mean |CF predicted - CF original| {np.abs(prediction - truth).mean():.2f}"
+    error = np.abs(prediction - truth).mean()
+    print(f"{name}: validation mean |CF predicted - CF original| {error:.2f}"
           f" (correlation {corr:.3f})", flush=True)
 
 
@@ -175,11 +177,13 @@ def main() -> None:
         parser.error(str(error))
     features = feature_model(model, args.layers)
     cache = Path(args.cache)
-    cache.mkdir(parents=True, exist_ok=True)
     size = get_spec(model).image_size
     loaded = {}
     for split, paths in splits.items():
         pixels, kept, _ = data.load_images(paths, size, skip_grayscale=False)
+        if len(kept) < 2:
+            parser.error(f"{args.data} has {len(kept)} readable {split} photos; the probe needs "
+                         "several")
         start = time.time()
         pooled = np.concatenate([features.predict_on_batch(lightness) for lightness, _ in
                                  data.make_dataset(pixels, size, 64)])
