@@ -25,9 +25,6 @@ from PIL import Image  # noqa: E402
 
 import colorizer  # noqa: E402
 from colorizer.images import PNG_COMPRESS_LEVEL, read_image  # noqa: E402
-from colorizer.inference import at_size  # noqa: E402
-from colorizer.models import get_spec  # noqa: E402
-from colorizer.models.heads import head_of  # noqa: E402
 from colorizer.quantization import TEMPERATURE  # noqa: E402
 from colorizer.zoo import default_pretrained  # noqa: E402
 
@@ -58,20 +55,9 @@ def new_output_folder() -> Path:
     return Path(tempfile.mkdtemp(dir=OUTPUT_DIR))
 
 
-@functools.cache
-def resizable(model_name: str) -> bool:
-    """Whether the model works at render sizes other than its training size."""
-    model = load_model(model_name)
-    try:  # a throwaway copy: the sizes users pick are built (and cached) when they are used
-        at_size(model, get_spec(model).image_size + 32, cache=False)
-    except ValueError:
-        return False
-    return True
-
-
 def temperature_of(model, vividness: float | None) -> float | None:
     """The decoding temperature for a vividness setting (None for regression models)."""
-    if head_of(model) != "classification":
+    if model.default_temperature is None:  # no colour classes to decode
         return None
     vividness = DEFAULT_VIVIDNESS if vividness is None else min(max(float(vividness), 0.0), 100.0)
     return 1.0 - vividness / 100.0
@@ -88,11 +74,10 @@ def colorize(image_path: str | None, model_name: str, render_size: float = 128,
         gr.Warning("Upload, paste or capture a photo first.")
         return None, None
     model = load_model(model_name)
-    size = int(render_size) if render_size and resizable(model_name) else None
+    size = int(render_size) if render_size and model.spec.resizable else None
     try:
         rgb, _ = read_image(image_path)
-        result = colorizer.colorize(rgb, model, size=size,
-                                    temperature=temperature_of(model, vividness))
+        result = model.colorize(rgb, size=size, temperature=temperature_of(model, vividness))
     except (colorizer.ImageError, ValueError) as error:
         raise gr.Error(str(error).replace(image_path, Path(image_path).name)) from None
     # Files, not PIL images: Gradio copies files into its cache atomically, while it rewrites a
@@ -109,8 +94,8 @@ def colorize(image_path: str | None, model_name: str, render_size: float = 128,
 
 def render_size_update(model_name: str):
     """The render-size slider for a model: free for fully convolutional ones, fixed otherwise."""
-    spec = get_spec(load_model(model_name))
-    flexible = resizable(model_name)
+    spec = load_model(model_name).spec
+    flexible = spec.resizable
     return gr.update(value=spec.image_size, interactive=flexible,
                      info=("the square size the model sees; larger = finer colour, slower"
                            if flexible else f"this model works only at {spec.image_size} px"))
@@ -118,7 +103,7 @@ def render_size_update(model_name: str):
 
 def vividness_update(model_name: str):
     """The vividness slider: live for classification models, fixed for regression ones."""
-    classification = head_of(load_model(model_name)) == "classification"
+    classification = load_model(model_name).default_temperature is not None
     return gr.update(interactive=classification,
                      info=("colour classes decoded with the annealed mean, T = 1 - vividness/100"
                            f" (paper: {DEFAULT_VIVIDNESS}); higher = bolder colour"
@@ -141,7 +126,7 @@ def build_demo() -> gr.Blocks:
                 model = gr.Dropdown(choices=[(e.summary(), e.name) for e in entries],
                                     value=default, label="Model")
                 render_size = gr.Slider(*RENDER_SIZES, step=32,
-                                        value=get_spec(load_model(default)).image_size,
+                                        value=load_model(default).image_size,
                                         label="Render size (px)", interactive=False)
                 vividness = gr.Slider(0, 100, step=1, value=DEFAULT_VIVIDNESS, label="Vividness",
                                       interactive=False)

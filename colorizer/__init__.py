@@ -2,8 +2,9 @@
 
 >>> import colorizer
 >>> colorizer.list_pretrained()                      # the shipped zoo
->>> model = colorizer.from_pretrained("autoencoder.flickr8k_128")
->>> colorizer.colorize("old_photo.jpg", model).save("old_photo_color.png")
+>>> model = colorizer.from_pretrained("lite0_unet.flickr8k_128")   # a colorizer.Colorizer
+>>> model.colorize("old_photo.jpg").save("old_photo_color.png")
+>>> colorizer.colorize("old_photo.jpg", model)                     # the same, as a function
 
 The public names are imported on first use, so ``import colorizer`` stays quick and
 ``colorizer.models`` can be used on machines without TensorFlow (Keras on JAX or PyTorch).
@@ -18,6 +19,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS = {
     "HubError": "colorizer.hub",
+    "Colorizer": "colorizer.model",
     "ImageError": "colorizer.images",
     "colorize": "colorizer.inference",
     "create_model": "colorizer.models",

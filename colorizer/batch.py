@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from colorizer.data import IMAGE_EXTENSIONS
+from colorizer.listing import IMAGE_EXTENSIONS
 
 # Besides the training formats, Pillow reads these for inference.
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS + (".tif", ".tiff", ".webp")

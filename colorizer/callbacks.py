@@ -28,7 +28,6 @@ from pathlib import Path
 import keras
 
 from colorizer.config import TrainConfig
-from colorizer.pretrained import save_pretrained
 
 
 def plot_curves(history_csv: Path, output_png: Path) -> None:
@@ -62,8 +61,9 @@ class RunFolderCallback(keras.callbacks.Callback):
     """Each epoch: redraw curves.png; when the monitored value (default val loss) improves,
     write the model folder."""
 
-    def __init__(self, run_dir: Path, config: TrainConfig):
+    def __init__(self, run_dir: Path, config: TrainConfig, colorizer):
         super().__init__()
+        self.colorizer = colorizer  # the Colorizer whose network is being fitted
         self.run_dir = run_dir
         self.config = config
         self.monitor = config.monitor
@@ -78,8 +78,7 @@ class RunFolderCallback(keras.callbacks.Callback):
         value = logs.get(self.monitor, logs.get(self.monitor.removeprefix("val_"), float("inf")))
         if value < self.best:
             self.best = float(value)
-            save_pretrained(
-                self.model,
+            self.colorizer.save_pretrained(
                 self.run_dir / "model",
                 extra={"epoch": epoch + 1, "monitor": self.monitor,
                        "val_loss": float(logs.get("val_loss", float("nan"))),
@@ -144,8 +143,9 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def run_callbacks(run_dir: Path, config: TrainConfig, backup: str) -> list:
-    """Per-epoch checkpoint (BackupAndRestore), timing, CSV history, curves and best model."""
+def run_callbacks(run_dir: Path, config: TrainConfig, backup: str, colorizer) -> list:
+    """Per-epoch checkpoint (BackupAndRestore), timing, CSV history, curves and best model
+    (``colorizer``: the :class:`colorizer.Colorizer` being trained)."""
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / backup), save_freq="epoch",
                                          delete_checkpoint=False),
@@ -154,7 +154,7 @@ def run_callbacks(run_dir: Path, config: TrainConfig, backup: str) -> list:
     ]
     if config.ema:  # after the backup (raw weights), before the best-model folder (averaged)
         callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
-    callbacks.append(RunFolderCallback(run_dir, config))
+    callbacks.append(RunFolderCallback(run_dir, config, colorizer))
     if config.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=config.monitor,
                                                        patience=config.early_stopping))

@@ -40,21 +40,19 @@ def _model_args(pairs: list[str]) -> dict:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from colorizer.models import create_model, list_models, model_defaults, pretrained_encoder
+    from colorizer.models import ModelSpec, create_model, list_models, model_defaults
     from colorizer.models.flops import model_flops
 
     print("| name | params | trainable | frozen | GFLOPs 128 px | GFLOPs 256 px | pretrained backbone |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for name in list_models():
-        offline = {"weights": None} if "weights" in model_defaults(name) else {}
+        offline = ModelSpec(name, model_defaults(name)).offline_args
         model = create_model(name, **offline)
-        trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
-        gflops = [f"{model_flops(model) / 1e9:.2f}"]  # built at its default 128 px
-        try:
-            gflops.append(f"{model_flops(create_model(name, image_size=256, **offline)) / 1e9:.2f}")
-        except ValueError:
-            gflops.append("n/a")
-        encoder = pretrained_encoder(model)
+        trainable = sum(int(w.numpy().size) for w in model.network.trainable_weights)
+        gflops = [f"{model_flops(model.network) / 1e9:.2f}"]  # built at its default 128 px
+        gflops.append(f"{model_flops(model.at_size(256).network) / 1e9:.2f}"
+                      if model.spec.resizable else "n/a")
+        encoder = model.encoder_name
         backbone = f"{encoder} (ImageNet)" if encoder else "none"
         print(f"| {name} | {model.count_params():,} | {trainable:,} | "
               f"{model.count_params() - trainable:,} | {gflops[0]} | {gflops[1]} | {backbone} |")
@@ -62,38 +60,38 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from colorizer.train import TrainConfig, train
+    """A run's config: the --resume run's or --config file's (else the defaults), then every flag
+    given on the command line on top; the run folder records the result."""
+    import dataclasses
 
+    from colorizer.config import TrainConfig
+    from colorizer.train import train
+
+    overrides = {field.name: getattr(args, field.name) for field in dataclasses.fields(TrainConfig)
+                 if getattr(args, field.name, None) is not None}
+    model_args = _model_args(overrides.pop("model_args", []))
+    model_args |= {"width": args.width} if args.width is not None else {}
+    model_args |= {"head": args.head} if args.head else {}
     if args.resume:
-        saved = Path(args.resume) / "config.json"
-        if not saved.is_file():
-            raise FileNotFoundError(f"cannot resume: {saved} does not exist (not a run folder)")
-        config = TrainConfig.load(saved)
-        if args.epochs:
-            config.epochs = args.epochs
-        run = train(config, resume=True)
+        run = Path(args.resume)
+        if not (run / "config.json").is_file():
+            raise FileNotFoundError(f"cannot resume: {run / 'config.json'} does not exist (not a "
+                                    "run folder)")
+        changed = sorted({"model", "image_size", "data", "output"} & set(overrides))
+        if changed or model_args:
+            raise ValueError(f"--resume continues a run as it was built and fed; it cannot change "
+                             f"{changed + (['model_args'] if model_args else [])}")
+        config = TrainConfig.load(run / "config.json")
+        overrides["output"] = str(run)  # the run folder given, wherever it is now
     elif args.config:
         config = TrainConfig.load(Path(args.config))
-        config.data = args.data or config.data
-        config.output = args.output or config.output
-        config.epochs = args.epochs or config.epochs
-        run = train(config)
     else:
-        if not args.model or not args.data:
-            raise SystemExit("train needs --model and --data (or --resume RUN_FOLDER)")
-        config = TrainConfig(
-            model=args.model, data=args.data, output=args.output or "",
-            epochs=args.epochs or 10, batch_size=args.batch_size, lr=args.lr,
-            optimizer=args.optimizer or "", image_size=args.image_size,
-            model_args=_model_args(args.model_arg) | ({"width": args.width} if args.width else {})
-            | ({"head": args.head} if args.head else {}),
-            augment=[a for a in args.augment.split(",") if a], limit=args.limit,
-            val_limit=args.val_limit, early_stopping=args.early_stopping, ema=args.ema,
-            monitor=args.monitor,
-            init_from=args.init_from, prior=args.prior or "",
-            strategy=args.strategy, seed=args.seed,
-        )
-        run = train(config)
+        config = TrainConfig()
+    config = dataclasses.replace(config, **overrides,
+                                 model_args={**config.model_args, **model_args})
+    if not config.model or not config.data:
+        raise SystemExit("train needs --model and --data (or --config FILE, or --resume RUN)")
+    run = train(config, resume=bool(args.resume))
     print(f"run folder: {run}  (best model in {run / 'model'})")
     return 0
 
@@ -146,17 +144,16 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     from colorizer.batch import plan_outputs
     from colorizer.hub import from_pretrained
     from colorizer.images import PNG_COMPRESS_LEVEL, ImageError
-    from colorizer.inference import check_temperature, colorize
 
     jobs, skipped = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
     model = from_pretrained(args.model or _default_model()) if jobs else None
     if model is not None:
-        check_temperature(model, args.temperature)
+        model.check_temperature(args.temperature)
     written = 0
     for source, target in tqdm(jobs, desc="colorizing", unit="image", disable=args.quiet):
         try:
-            result = colorize(source, model, temperature=args.temperature,
-                              max_pixels=args.max_pixels)
+            result = model.colorize(source, temperature=args.temperature,
+                                    max_pixels=args.max_pixels)
         except ImageError as error:
             skipped.append((source, str(error)))
             continue
@@ -253,7 +250,37 @@ TEMPERATURE_HELP = ("classification models: annealed-mean temperature, 0..1 (def
                     "lower = more vivid, 1 = the mean colour)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+_FIELD_TYPES = {"int": int, "float": float, "str": str}
+
+
+def _add_config_flags(parser: argparse.ArgumentParser, *, with_choices: bool) -> None:
+    """One flag per TrainConfig field, help and choices from the field (default None: a flag
+    that is not given leaves the config's value). The choices of registries are listed only
+    when ``with_choices`` (building the model registry imports Keras)."""
+    import dataclasses
+
+    from colorizer.config import TrainConfig
+
+    for field in dataclasses.fields(TrainConfig):
+        default = field.default_factory() if callable(field.default_factory) else field.default
+        help = f"{field.metadata['help']} (default: {default!r})"
+        choices = field.metadata["choices"]
+        if field.name == "model_args":
+            parser.add_argument("--model-arg", dest="model_args", action="append",
+                                metavar="KEY=VALUE", help=help + "; repeatable, JSON values")
+        elif field.name == "augment":
+            parser.add_argument("--augment", type=lambda text: [a for a in text.split(",") if a],
+                                help=help)
+        else:
+            parser.add_argument("--" + field.name.replace("_", "-"),
+                                type=_FIELD_TYPES[field.type],
+                                choices=list(choices()) if choices and with_choices else None,
+                                help=help)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI; ``command`` (the first argument) lets the train parser list the registries'
+    choices only when training."""
     from colorizer import __version__
     from colorizer.images import DEFAULT_MAX_PIXELS
 
@@ -268,42 +295,17 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--markdown", action="store_true", help="as the README's results table")
     listing.set_defaults(func=cmd_list)
 
-    train = commands.add_parser("train", help="train a model")
+    train = commands.add_parser(
+        "train", help="train a model",
+        description="Train a model. Every setting is a flag; with --config FILE or --resume RUN "
+        "those values are the defaults and the flags given override them.")
     train.add_argument("--config", help="a TrainConfig JSON, e.g. training/configs/NAME.json")
-    train.add_argument("--model", help="architecture name (see `colorizer models`)")
-    train.add_argument("--data", help="image folder (train.txt/val.txt optional) or list file")
-    train.add_argument("--output", help="run folder (default runs/<model>-<time>)")
     train.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
-    train.add_argument("--epochs", type=int, help="total epochs (default 10)")
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--optimizer", choices=["adam", "rmsprop"],
-                       help="default: the report's (rmsprop for autoencoder, else adam)")
-    train.add_argument("--image-size", type=int, default=128)
-    train.add_argument("--width", type=float, help="width multiplier (cnn)")
+    _add_config_flags(train, with_choices=command == "train")
     train.add_argument("--head", choices=["regression", "classification"],
-                       help="output head (default regression: MSE; classification: Zhang et al. "
-                       "2016 colour classes, rebalanced cross-entropy)")
-    train.add_argument("--prior", help="classification: colour prior file of `colorizer prior` "
-                       "(default: computed from the training images)")
-    train.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
-                       help="extra architecture argument, repeatable")
-    train.add_argument("--augment", default="flip", help="comma list of flip,crop ('' = none)")
-    train.add_argument("--limit", type=int, default=0, help="use the first N training images")
-    train.add_argument("--val-limit", type=int, default=0, help="use the first N val images")
-    train.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE")
-    train.add_argument("--monitor", choices=["val_loss", "val_ab_mse"], default="val_loss",
-                       help="what picks the best epoch (model/) and early stopping; val_ab_mse "
-                       "suits a classification head, whose loss is a cross-entropy")
-    train.add_argument("--ema", type=float, default=0.0, metavar="MOMENTUM",
-                       help="validate and keep an exponential moving average of the weights "
-                       "(e.g. 0.995; default 0 = off)")
-    train.add_argument("--init-from", default="", metavar="MODEL",
-                       help="start from a trained model (zoo name or folder): fine-tune it on "
-                       "your own photos")
-    train.add_argument("--strategy", choices=["default", "mirrored", "multiworker"],
-                       default="default")
-    train.add_argument("--seed", type=int, default=0)
+                       help="shortcut for --model-arg head=...: regression (MSE) or "
+                       "classification (Zhang et al. 2016 colour classes)")
+    train.add_argument("--width", type=float, help="shortcut for --model-arg width=... (cnn)")
     train.set_defaults(func=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a model against baselines")
@@ -372,7 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return args.func(args)
     except (OSError, ValueError, TypeError) as error:

@@ -1,7 +1,7 @@
 """What defines a training run (:class:`TrainConfig`) and its optimizers; no TensorFlow needed.
 
-The same config drives ``colorizer train`` (tf.data on TensorFlow) and
-``training/train_device.py`` (NumPy arrays on any Keras backend, e.g. JAX on a lent GPU).
+The same config drives the one training loop (:func:`colorizer.train.train`), whether it is fed
+by tf.data (TensorFlow) or NumPy batches (any Keras backend, e.g. JAX on a lent GPU).
 """
 
 from __future__ import annotations
@@ -12,50 +12,82 @@ import time
 from pathlib import Path
 from typing import Any
 
-import keras
-
-from colorizer.models import model_defaults
-
 # The founding report's optimizers: RMSprop for the autoencoder, Adam for the rest.
 DEFAULT_OPTIMIZERS = {"autoencoder": "rmsprop"}
-OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
+OPTIMIZERS = {"adam": "Adam", "rmsprop": "RMSprop"}  # name -> keras.optimizers class
 STRATEGIES = ("default", "mirrored", "multiworker")
 MONITORS = ("val_loss", "val_ab_mse")
 LR_SCHEDULES = ("constant", "cosine")
 
 
+AUGMENTATIONS = ("flip", "crop")
+
+
+def _model_names() -> list[str]:
+    from colorizer.models import list_models  # the registry (imports Keras)
+
+    return list_models()
+
+
+def _field(default, help: str, choices=None, **kwargs):
+    """A TrainConfig field; ``help`` and ``choices`` also make its ``colorizer train`` flag."""
+    metadata = {"help": help, "choices": choices}
+    if callable(default):
+        return dataclasses.field(default_factory=default, metadata=metadata, **kwargs)
+    return dataclasses.field(default=default, metadata=metadata, **kwargs)
+
+
 @dataclasses.dataclass
 class TrainConfig:
-    """Everything that defines a training run; saved as the run folder's config.json."""
+    """Everything that defines a training run; saved as the run folder's config.json.
 
-    model: str  # registry name of the architecture
-    data: str  # image folder (with optional train.txt/val.txt) or a list file
-    output: str = ""  # run folder; default runs/<model>-<timestamp>
-    epochs: int = 10  # epochs of stage 1 (a resumed run continues up to this count)
-    batch_size: int = 32  # global batch size (split across replicas under a strategy)
-    lr: float = 1e-3  # learning rate
-    optimizer: str = ""  # "adam" or "rmsprop"; default: the report's choice for the model
-    image_size: int = 128  # square model input and target size
-    model_args: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. {"width": 0.5}
-    augment: list[str] = dataclasses.field(default_factory=lambda: ["flip"])  # "flip", "crop"
-    val_fraction: float = 0.2  # used only when the data has no train.txt/val.txt
-    limit: int = 0  # use only the first N training images (0 = all); for quick runs
-    val_limit: int = 0  # use only the first N validation images (0 = all)
-    fine_tune_epochs: int = 0  # second stage: epochs with the pretrained encoder unfrozen
-    fine_tune_lr: float = 1e-4  # learning rate of the fine-tuning stage
-    lr_schedule: str = "constant"  # "constant" or "cosine" (decay to 1% within each stage)
-    early_stopping: int = 0  # stop after this many epochs without val improvement (0 = off)
-    monitor: str = "val_loss"  # what picks the best epoch (and early stopping): or "val_ab_mse"
-    ema: float = 0.0  # momentum of an exponential moving average of the weights (0 = off);
-    # validation and the saved best model then use the averaged weights
-    init_from: str = ""  # start from these weights: a model folder, run folder or zoo name
-    prior: str = ""  # classification head: colour prior file (default: from the training images)
-    rebalance_lambda: float = 0.5  # classification head: prior/uniform mix of the class weights
-    strategy: str = "default"  # "default", "mirrored" (local devices), "multiworker" (TF_CONFIG)
-    seed: int = 0  # shuffling and split seed
+    Each field is also a ``colorizer train`` flag (``--batch-size`` for ``batch_size``), whose
+    help is the field's ``help`` below.
+    """
+
+    model: str = _field("", "registry name of the architecture (`colorizer models`)",
+                        choices=lambda: _model_names())
+    data: str = _field("", "image folder (with optional train.txt/val.txt) or a list file")
+    output: str = _field("", "run folder; default runs/<model>-<timestamp>")
+    epochs: int = _field(10, "epochs of stage 1 (a resumed run continues up to this count)")
+    batch_size: int = _field(32, "global batch size (split across replicas under a strategy)")
+    lr: float = _field(1e-3, "learning rate of stage 1")
+    optimizer: str = _field("", "optimizer; default: the founding report's choice for the model "
+                            "(rmsprop for autoencoder, else adam)", choices=lambda: OPTIMIZERS)
+    image_size: int = _field(128, "square model input and target size")
+    model_args: dict[str, Any] = _field(dict, "architecture arguments, e.g. head=classification "
+                                        "or width=0.5 (`colorizer models`)")
+    augment: list[str] = _field(lambda: ["flip"], "augmentations, comma-separated ('' = none)",
+                                choices=lambda: AUGMENTATIONS)
+    val_fraction: float = _field(0.2, "validation share when the data has no train.txt/val.txt")
+    limit: int = _field(0, "use only the first N training images (0 = all); for quick runs")
+    val_limit: int = _field(0, "use only the first N validation images (0 = all)")
+    fine_tune_epochs: int = _field(0, "second stage: epochs with the pretrained encoder unfrozen")
+    fine_tune_lr: float = _field(1e-4, "learning rate of the fine-tuning stage")
+    lr_schedule: str = _field("constant", "constant, or cosine (decay to 1%% within each stage)",
+                              choices=lambda: LR_SCHEDULES)
+    early_stopping: int = _field(0, "stop after this many epochs without improvement (0 = off)")
+    monitor: str = _field("val_loss", "what picks the best epoch (model/) and early stopping; "
+                          "val_ab_mse suits a classification head, whose loss is a "
+                          "cross-entropy", choices=lambda: MONITORS)
+    ema: float = _field(0.0, "momentum of an exponential moving average of the weights, e.g. "
+                        "0.995 (0 = off); validation and the saved best model use the average")
+    init_from: str = _field("", "start from these weights: a zoo name, model or run folder")
+    prior: str = _field("", "classification head: colour prior file of `colorizer prior` "
+                        "(default: computed from the training images)")
+    rebalance_lambda: float = _field(0.5, "classification head: prior/uniform mix of the class "
+                                     "rebalancing weights")
+    strategy: str = _field("default", "tf.distribute strategy: mirrored = local devices, "
+                           "multiworker = TF_CONFIG (TensorFlow only)",
+                           choices=lambda: STRATEGIES)
+    time_limit: float = _field(0.0, "stop after the epoch during which this many seconds of "
+                               "training ran out (0 = off)")
+    seed: int = _field(0, "shuffling and split seed")
 
     def resolved(self) -> "TrainConfig":
         """Fill the defaults that depend on other fields and check every value."""
+        if not self.model or not self.data:
+            raise ValueError("a training run needs a model and data")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}")
         optimizer = self.optimizer or DEFAULT_OPTIMIZERS.get(self.model, "adam")
@@ -77,8 +109,15 @@ class TrainConfig:
             raise ValueError(f"ema must be in [0, 1) (0 = off), got {self.ema}")
         if self.fine_tune_epochs < 0:
             raise ValueError(f"fine_tune_epochs must be >= 0, got {self.fine_tune_epochs}")
+        if self.time_limit < 0:
+            raise ValueError(f"time_limit must be >= 0 (0 = off), got {self.time_limit}")
+        unknown = sorted(set(self.augment) - set(AUGMENTATIONS))
+        if unknown:
+            raise ValueError(f"unknown augmentation(s) {unknown}; use {AUGMENTATIONS}")
         if not 0.0 <= self.rebalance_lambda <= 1.0:
             raise ValueError(f"rebalance_lambda must be between 0 and 1, got {self.rebalance_lambda}")
+        from colorizer.models import model_defaults
+
         defaults = model_defaults(self.model)  # raises for an unknown model
         if self.prior and self.model_args.get("head", "regression") != "classification":
             raise ValueError("prior is only used by a classification head (model_args.head)")
@@ -91,8 +130,14 @@ class TrainConfig:
         path.write_text(json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n")
 
     @classmethod
-    def load(cls, path: Path) -> "TrainConfig":
-        return cls(**json.loads(path.read_text()))
+    def load(cls, path: str | Path) -> "TrainConfig":
+        """A config file; unknown keys are an error naming the known ones."""
+        values = json.loads(Path(path).read_text())
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown field(s) {unknown}; TrainConfig has {sorted(known)}")
+        return cls(**values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,11 +165,13 @@ def stages(config: TrainConfig) -> list[Stage]:
 
 def make_optimizer(config: TrainConfig, stage: Stage, steps_per_epoch: int):
     """The config's optimizer for one stage, with its learning-rate schedule."""
+    import keras
+
+    optimizer = getattr(keras.optimizers, OPTIMIZERS[config.optimizer])
     lr = stage.lr
     if config.lr_schedule == "cosine":
         steps = max(1, steps_per_epoch * (stage.last_epoch - stage.first_epoch))
         lr = keras.optimizers.schedules.CosineDecay(stage.lr, steps, alpha=0.01)
     if config.ema:  # Polyak averaging, swapped in for validation by run_callbacks
-        return OPTIMIZERS[config.optimizer](learning_rate=lr, use_ema=True,
-                                            ema_momentum=config.ema)
-    return OPTIMIZERS[config.optimizer](learning_rate=lr)
+        return optimizer(learning_rate=lr, use_ema=True, ema_momentum=config.ema)
+    return optimizer(learning_rate=lr)

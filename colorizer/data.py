@@ -3,13 +3,14 @@
 Files are decoded and resized once by a parallel ``tf.data`` pass (:func:`load_images`), which
 also drops unreadable and near-grayscale files and reports them in one warning. The decoded
 pixels are the cache; :func:`make_dataset` then shuffles, augments, converts to Lab, splits into
-(normalised L input, normalised ab target), batches and prefetches.
+(L, ab) in Lab units, batches and prefetches. The model object scales them for its network
+(:meth:`colorizer.Colorizer.training_pair`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import random
+import sys
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -18,13 +19,15 @@ import numpy as np
 import tensorflow as tf
 
 from colorizer import color
+from colorizer.listing import (  # noqa: F401  (re-exported)
+    GRAY_CHROMA,
+    GRAY_PIXEL_SHARE,
+    IMAGE_EXTENSIONS,
+    SPLITS,
+    list_images,
+    split_paths,
+)
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
-SPLITS = ("train", "val")
-# An image counts as near-grayscale when fewer than GRAY_PIXEL_SHARE of its pixels have a chroma
-# sqrt(a^2 + b^2) above GRAY_CHROMA (Lab units): it carries no colour to learn from.
-GRAY_CHROMA = 5.0
-GRAY_PIXEL_SHARE = 0.01
 # Random resized crops are taken from a cache this much larger than the model's input.
 CROP_SOURCE_SCALE = 1.25
 CROP_MIN_SIDE = 0.6
@@ -49,45 +52,6 @@ class LoadReport:
                 examples = ", ".join(Path(f).name for f in files[:3])
                 parts.append(f"{len(files)} {label} (e.g. {examples})")
         return f"skipped {len(self.unreadable) + len(self.grayscale)} of {self.requested} images: " + "; ".join(parts)
-
-
-def list_images(data: str | Path, split: str | None = None, *, val_fraction: float = 0.2,
-                seed: int = 0) -> list[str]:
-    """Image paths of ``data`` for ``split`` ("train", "val" or None for all).
-
-    ``data`` is a folder (searched recursively) or a list file of paths relative to its folder.
-    A folder holding ``train.txt`` / ``val.txt`` uses them for the splits; otherwise the sorted
-    files are shuffled with ``seed`` and split ``1 - val_fraction : val_fraction``.
-    """
-    data = Path(data)
-    if split not in (None, *SPLITS):
-        raise ValueError(f"split must be one of {SPLITS} or None, got {split!r}")
-    if data.is_file():
-        return _read_list(data)
-    if not data.is_dir():
-        raise FileNotFoundError(f"data folder or list file not found: {data}")
-    if split is not None and (data / f"{split}.txt").is_file():
-        return _read_list(data / f"{split}.txt")
-    files = sorted(
-        str(p) for p in data.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
-    )
-    if not files:
-        raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) under {data}")
-    if split is None:
-        return files
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
-    random.Random(seed).shuffle(files)
-    n_val = max(1, round(len(files) * val_fraction))
-    return sorted(files[:n_val] if split == "val" else files[n_val:])
-
-
-def _read_list(list_file: Path) -> list[str]:
-    lines = [line.strip() for line in list_file.read_text().splitlines()]
-    files = [str(list_file.parent / line) for line in lines if line and not line.startswith("#")]
-    if not files:
-        raise ValueError(f"list file {list_file} names no images")
-    return files
 
 
 def _decode_resized(path: tf.Tensor, size: int) -> tf.Tensor:
@@ -143,10 +107,10 @@ def load_images(paths: Sequence[str], size: int, *, skip_grayscale: bool = True,
     return images[keep], [paths[i] for i in indices[keep]], report
 
 
-def to_model_pair(rgb_uint8: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """uint8 RGB -> (normalised L with 1 channel, normalised ab with 2 channels)."""
+def to_lab_pair(rgb_uint8: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """uint8 RGB -> (L in 0..100 with 1 channel, ab in Lab units with 2 channels)."""
     lab = color.rgb_to_lab(tf.cast(rgb_uint8, tf.float32) / 255.0)
-    return color.normalize_l(lab[..., :1]), color.normalize_ab(lab[..., 1:])
+    return lab[..., :1], lab[..., 1:]
 
 
 def _random_resized_crop(image: tf.Tensor, size: int) -> tf.Tensor:
@@ -166,7 +130,7 @@ def cache_size(image_size: int, augment: Sequence[str]) -> int:
 def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffle: bool = False,
                  augment: Sequence[str] = (), seed: int | None = None,
                  drop_remainder: bool = False) -> tf.data.Dataset:
-    """Cached uint8 pixels -> batched (L, ab) pairs, prefetched.
+    """Cached uint8 pixels -> batched (L, ab) pairs in Lab units, prefetched.
 
     ``drop_remainder`` drops a last partial batch (for training: every step then has a full batch,
     which splits evenly across the replicas of a distribution strategy).
@@ -191,6 +155,58 @@ def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffl
         dataset = dataset.map(tf.image.random_flip_left_right, num_parallel_calls=tf.data.AUTOTUNE)
     return (
         dataset.batch(batch_size, drop_remainder=drop_remainder)
-        .map(to_model_pair, num_parallel_calls=tf.data.AUTOTUNE)
+        .map(to_lab_pair, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """The tf.distribute strategy for ``name`` (multiworker reads the TF_CONFIG variable)."""
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+class TfDataSource:
+    """The training loop's data source on TensorFlow: files decoded by tf.data, batches from
+    :func:`make_dataset`, under the config's distribution strategy. Honours every data field of
+    :class:`~colorizer.config.TrainConfig` (augment flip and crop, strategy, limits)."""
+
+    def __init__(self, strategy: str = "default"):
+        self.strategy = make_strategy(strategy)
+
+    def check(self, config) -> None:
+        make_dataset(np.zeros((0, 8, 8, 3), np.uint8), 8, 1, augment=config.augment)
+
+    def scope(self):
+        return self.strategy.scope()
+
+    def load(self, config) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 pixels of the training images (at the crop cache size) and validation images."""
+        train_paths, val_paths = split_paths(config)
+        train, _, _ = load_images(train_paths, cache_size(config.image_size, config.augment))
+        val, _, _ = load_images(val_paths, config.image_size)
+        return train, val
+
+    def batches(self, pixels: np.ndarray, config, pair, *, training: bool):
+        """Batches of ``pair(L, ab)`` for fit: shuffled and augmented when ``training``."""
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA)
+        if training:
+            dataset = make_dataset(pixels, config.image_size, config.batch_size, shuffle=True,
+                                   augment=config.augment, seed=config.seed,
+                                   drop_remainder=len(pixels) >= config.batch_size)
+        else:
+            # Keras cannot split a partial batch unevenly across replicas, so under a
+            # multi-replica strategy the last partial validation batch is left out.
+            replicas = self.strategy.num_replicas_in_sync
+            uneven = replicas > 1 and len(pixels) % config.batch_size
+            if uneven:
+                print(f"{replicas} replicas: validating on {len(pixels) - uneven} of "
+                      f"{len(pixels)} images (whole batches)", file=sys.stderr)
+            dataset = make_dataset(pixels, config.image_size, config.batch_size,
+                                   drop_remainder=bool(uneven))
+        return dataset.map(pair, num_parallel_calls=tf.data.AUTOTUNE).with_options(options)

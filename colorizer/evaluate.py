@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from colorizer import color, data, metrics, quantization
+from colorizer import data, metrics, quantization
 from colorizer.images import read_image
-from colorizer.inference import check_temperature, compose, lightness_of, predict_ab
-from colorizer.models import get_spec
+from colorizer.inference import compose, lightness_of
 
 PREDICTORS = ("model", "gray", "mean")
 COLUMNS = (
@@ -41,9 +40,8 @@ def _predict_all(model, pixels: np.ndarray, batch_size: int, temperature: float 
     truths, predictions = [], []
     size = pixels.shape[1]
     for lightness, ab in data.make_dataset(pixels, size, batch_size):
-        lightness_lab = lightness * color.L_SCALE + color.L_CENTER
-        predictions.append(predict_ab(model, lightness_lab, temperature))
-        truths.append(color.denormalize_ab(ab).numpy())
+        predictions.append(model.predict_ab(lightness, temperature))
+        truths.append(ab.numpy())
     return np.concatenate(truths), np.concatenate(predictions)
 
 
@@ -55,8 +53,8 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
 
     ``temperature`` decodes a classification model (default 0.38).
     """
-    temperature = check_temperature(model, temperature)
-    size = get_spec(model).image_size
+    temperature = model.check_temperature(temperature)
+    size = model.image_size
     paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
     if limit:
         paths = paths[:limit]
@@ -105,8 +103,8 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
         "images": len(kept),
         "skipped_unreadable": report.unreadable,
         "image_size": size,
-        "model": get_spec(model).architecture,
-        "model_args": get_spec(model).args,
+        "model": model.architecture,
+        "model_args": model.spec.args,
         "temperature": temperature,
         "mean_ab": [float(v) for v in mean_ab],
         "original_colourfulness": float(np.mean(original_cf)),

@@ -15,14 +15,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import keras
-
+from colorizer.model import Colorizer
 from colorizer.model_card import write_model_card
 from colorizer.pretrained import (
     CARD_NAME,
     FOLDER_FILES,
     WEIGHTS_NAME,
-    load_pretrained,
     read_config,
     resolve_model_folder,
     save_pretrained,
@@ -106,16 +104,17 @@ def resolve(name_or_repo_or_path: str | Path, revision: str | None = None,
 
 def from_pretrained(name_or_repo_or_path: str | Path, revision: str | None = None,
                     cache_dir: str | Path | None = None, token: str | None = None
-                    ) -> keras.Model:
+                    ) -> Colorizer:
     """Load a zoo model by name, a local model/run folder, or a Hub repo id (``user/name``).
 
     >>> model = from_pretrained("autoencoder.flickr8k_128")  # shipped, offline
     >>> model = from_pretrained("someone/my-colorizer", revision="3f2c...")  # doctest: +SKIP
     """
-    return load_pretrained(resolve(name_or_repo_or_path, revision, cache_dir, token))
+    return Colorizer.from_pretrained(name_or_repo_or_path, revision, cache_dir=cache_dir,
+                                     token=token)
 
 
-def push_to_hub(model_or_folder: keras.Model | str | Path, repo_id: str, *,
+def push_to_hub(model_or_folder: Colorizer | str | Path, repo_id: str, *,
                 private: bool = False, token: str | None = None,
                 commit_message: str = "Upload colorizer model") -> str:
     """Publish a model (or a saved weight folder) to ``repo_id`` in one commit; return its URL.
@@ -127,7 +126,7 @@ def push_to_hub(model_or_folder: keras.Model | str | Path, repo_id: str, *,
 
     with tempfile.TemporaryDirectory() as staging:
         folder = Path(staging) / "model"
-        if isinstance(model_or_folder, keras.Model):
+        if isinstance(model_or_folder, Colorizer):
             save_pretrained(model_or_folder, folder)
         else:
             source = resolve_model_folder(model_or_folder)

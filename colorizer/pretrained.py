@@ -13,10 +13,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import dataclasses
+
 import keras
 
 from colorizer import __version__, color
-from colorizer.models import create_model, get_spec
+from colorizer.model import Colorizer
+from colorizer.models import ModelSpec, build_network
+from colorizer.models.registry import resolve_args
 from colorizer.quantization import PRIOR_NAME, load_prior, save_prior
 
 CONFIG_NAME = "config.json"
@@ -26,15 +30,12 @@ CURVES_NAME = "curves.png"
 CARD_NAME = "README.md"
 # Everything a published weight folder holds (and all that is ever downloaded).
 FOLDER_FILES = (CONFIG_NAME, WEIGHTS_NAME, PRIOR_NAME, METRICS_NAME, CURVES_NAME, CARD_NAME)
-# Build arguments that only matter when a model is first created (e.g. downloading ImageNet
-# weights): a saved folder already holds every weight, so these are reset on load.
-_INITIALISATION_ARGS = {"weights": None}
 
 
-def save_pretrained(model: keras.Model, folder: str | Path, *, extra: dict[str, Any] | None = None
+def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, Any] | None = None
                     ) -> Path:
     """Write ``model`` as a model folder; ``extra`` entries are added to config.json."""
-    spec = get_spec(model)
+    spec = model.spec
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     config = {
@@ -47,10 +48,9 @@ def save_pretrained(model: keras.Model, folder: str | Path, *, extra: dict[str, 
         **(extra or {}),
     }
     (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    _save_weights_only(model, folder / WEIGHTS_NAME)
-    prior = getattr(model, "colorizer_prior", None)
-    if prior is not None:
-        save_prior(prior, folder / PRIOR_NAME)
+    _save_weights_only(model.network, folder / WEIGHTS_NAME)
+    if spec.prior is not None:
+        save_prior(spec.prior, folder / PRIOR_NAME)
     return folder
 
 
@@ -108,23 +108,28 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     return config
 
 
-def load_pretrained(folder: str | Path) -> keras.Model:
-    """Rebuild the model saved in ``folder`` (a model folder or a training run folder)."""
+def load_pretrained(folder: str | Path) -> Colorizer:
+    """Rebuild the model saved in ``folder`` (a model folder or a training run folder).
+
+    The network is built with no pretrained-weight download (the folder holds every weight).
+    """
     folder = resolve_model_folder(folder)
     config = read_config(folder)
-    args = dict(config["args"])
-    args.update({k: v for k, v in _INITIALISATION_ARGS.items() if k in args})
-    model = create_model(config["architecture"], **args)
+    architecture = config["architecture"]
+    # An unknown architecture or argument is an error naming the known ones.
+    args = resolve_args(architecture, config["args"])
+    spec = ModelSpec(architecture, args)
+    spec = dataclasses.replace(spec, args=spec.offline_args)
+    network = build_network(spec)
     weights = folder / WEIGHTS_NAME
     if not weights.is_file():
         raise FileNotFoundError(f"{weights} is missing")
     try:
-        model.load_weights(weights)
+        network.load_weights(weights)
     except (ValueError, OSError, KeyError) as error:
         raise ValueError(
-            f"{weights} does not match a {config['architecture']} built with {config['args']}: "
-            f"{error}"
+            f"{weights} does not match a {architecture} built with {config['args']}: {error}"
         ) from None
-    if (folder / PRIOR_NAME).is_file():
-        model.colorizer_prior = load_prior(folder / PRIOR_NAME)
-    return model
+    prior = load_prior(folder / PRIOR_NAME) if (folder / PRIOR_NAME).is_file() else None
+    # The spec keeps the arguments as saved (e.g. weights="imagenet": how it was first built).
+    return Colorizer(network, ModelSpec(architecture, args, prior))

@@ -1,7 +1,18 @@
-"""Training with tf.data and Keras ``fit``: per-epoch checkpoints, resume, two-stage fine-tuning.
+"""The one training loop: stages, optimizer, EMA, per-epoch checkpoints, resume, time limit.
 
-See :mod:`colorizer.callbacks` for what a run folder holds and :mod:`colorizer.config` for the
-settings. ``colorizer train --resume RUN`` continues a killed run from its last finished epoch.
+``colorizer train`` and the GPU runner (``training/train_device.py``) both call :func:`train`.
+The loop itself imports no TensorFlow, so it runs under Keras on JAX or PyTorch too; where the
+batches come from is a *data source*:
+
+- :class:`colorizer.data.TfDataSource` (the default on the TensorFlow backend): tf.data decoding,
+  random crops, distribution strategies;
+- :class:`colorizer.arrays.ArraySource` (the default elsewhere): Pillow decoding and NumPy
+  batches, or arrays decoded beforehand (a GPU bundle).
+
+A source refuses config fields it cannot honour (e.g. crops without TensorFlow) before anything
+is written. See :mod:`colorizer.callbacks` for what a run folder holds and
+:mod:`colorizer.config` for the settings. ``colorizer train --resume RUN`` continues a killed run
+from its last finished epoch.
 """
 
 from __future__ import annotations
@@ -10,49 +21,24 @@ import sys
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 
-from colorizer import data, quantization
-from colorizer.callbacks import run_callbacks
+from colorizer import quantization
+from colorizer.callbacks import TimeLimit, run_callbacks
 from colorizer.config import TrainConfig, make_optimizer, stages
-from colorizer.losses import objective
-from colorizer.models import create_model, set_encoder_trainable
-from colorizer.models.heads import head_of
+from colorizer.models import create_model
 
-__all__ = ["TrainConfig", "make_strategy", "train"]
+__all__ = ["TrainConfig", "default_source", "train"]
 
 
-def make_strategy(name: str) -> tf.distribute.Strategy:
-    """The tf.distribute strategy for ``name`` (multiworker reads the TF_CONFIG variable)."""
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    return tf.distribute.get_strategy()
+def default_source(config: TrainConfig):
+    """tf.data on the TensorFlow backend, NumPy batches on the others."""
+    if keras.backend.backend() == "tensorflow":
+        from colorizer.data import TfDataSource
 
+        return TfDataSource(config.strategy)
+    from colorizer.arrays import ArraySource
 
-def warm_start(model, name_or_path: str) -> None:
-    """Copy the weights of a trained model of the same architecture into ``model``.
-
-    The source may have the other head (e.g. a regression model starting a classification one):
-    then every layer the two share is copied and the new head starts from its initialisation.
-    """
-    import warnings
-
-    from colorizer.hub import resolve
-    from colorizer.pretrained import WEIGHTS_NAME, read_config
-
-    folder = resolve(name_or_path)
-    source_head = read_config(folder)["args"].get("head", "regression")
-    if source_head == head_of(model):
-        model.load_weights(folder / WEIGHTS_NAME)
-        print(f"starting from the weights of {name_or_path}", file=sys.stderr)
-        return
-    with warnings.catch_warnings():  # Keras lists the layers it skipped; we say it once below
-        warnings.simplefilter("ignore")
-        model.load_weights(folder / WEIGHTS_NAME, skip_mismatch=True)
-    print(f"starting from the shared layers of {name_or_path} ({source_head} head); the "
-          f"{head_of(model)} head starts from scratch", file=sys.stderr)
+    return ArraySource()
 
 
 def colour_prior(config: TrainConfig, train_pixels, run_dir: Path):
@@ -72,9 +58,14 @@ def colour_prior(config: TrainConfig, train_pixels, run_dir: Path):
     return prior
 
 
-def train(config: TrainConfig, *, resume: bool = False) -> Path:
-    """Train as ``config`` says; return the run folder. With ``resume``, continue that run."""
+def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
+    """Train as ``config`` says; return the run folder. With ``resume``, continue that run.
+
+    ``source`` gives the batches (default: :func:`default_source`).
+    """
     config = config.resolved()
+    source = source or default_source(config)
+    source.check(config)
     run_dir = Path(config.output)
     config_path = run_dir / "config.json"
     if resume:
@@ -90,61 +81,36 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     keras.utils.set_random_seed(config.seed)
     # The model is built (and warm-started) first, so that a bad model argument or --init-from
     # fails before the run folder is made and the same command can be run again once corrected.
-    strategy = make_strategy(config.strategy)
-    with strategy.scope():
+    with source.scope():
         model = create_model(config.model, image_size=config.image_size, **config.model_args)
         if config.init_from and not resume:
-            warm_start(model, config.init_from)
+            model.warm_start(config.init_from)
     run_dir.mkdir(parents=True, exist_ok=True)
     config.save(config_path)
 
-    train_paths = data.list_images(config.data, "train", val_fraction=config.val_fraction,
-                                   seed=config.seed)
-    val_paths = data.list_images(config.data, "val", val_fraction=config.val_fraction,
-                                 seed=config.seed)
-    if config.limit:
-        train_paths = train_paths[: config.limit]
-    if config.val_limit:
-        val_paths = val_paths[: config.val_limit]
-    print(f"decoding {len(train_paths)} training and {len(val_paths)} validation images",
-          file=sys.stderr)
-    train_pixels, _, _ = data.load_images(
-        train_paths, data.cache_size(config.image_size, config.augment))
-    val_pixels, _, _ = data.load_images(val_paths, config.image_size)
+    train_pixels, val_pixels = source.load(config)
     if len(train_pixels) == 0 or len(val_pixels) == 0:
         raise ValueError("no usable training or validation images (all unreadable or grayscale)")
-
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    train_ds = data.make_dataset(train_pixels, config.image_size, config.batch_size,
-                                 shuffle=True, augment=config.augment, seed=config.seed,
-                                 drop_remainder=len(train_pixels) >= config.batch_size
-                                 ).with_options(options)
-    # Keras cannot split a partial batch unevenly across replicas, so under a multi-replica
-    # strategy the last partial validation batch is left out.
-    uneven = strategy.num_replicas_in_sync > 1 and len(val_pixels) % config.batch_size
-    if uneven:
-        print(f"{strategy.num_replicas_in_sync} replicas: validating on "
-              f"{len(val_pixels) - uneven} of {len(val_pixels)} images (whole batches)",
-              file=sys.stderr)
-    val_ds = data.make_dataset(val_pixels, config.image_size, config.batch_size,
-                               drop_remainder=bool(uneven)).with_options(options)
-
+    print(f"training on {len(train_pixels)} images, validating on {len(val_pixels)} "
+          f"(Keras {keras.__version__} on {keras.backend.backend()})", file=sys.stderr)
+    if model.head == "classification":
+        model.with_prior(colour_prior(config, train_pixels, run_dir))
+    train_data = source.batches(train_pixels, config, model.training_pair, training=True)
+    val_data = source.batches(val_pixels, config, model.training_pair, training=False)
     steps_per_epoch = max(1, len(train_pixels) // config.batch_size)
-    prior = None
-    if head_of(model) == "classification":
-        prior = model.colorizer_prior = colour_prior(config, train_pixels, run_dir)
-    loss, metrics = objective(head_of(model), prior, config.rebalance_lambda)
+    loss, metrics = model.objective(config.rebalance_lambda)
+    time_limit = [TimeLimit(config.time_limit)] if config.time_limit else []
     for stage in stages(config):
-        with strategy.scope():
+        with source.scope():
             if stage.fine_tune:
-                set_encoder_trainable(model, True)
-            model.compile(optimizer=make_optimizer(config, stage, steps_per_epoch), loss=loss,
-                          metrics=metrics)
-        model.fit(train_ds, validation_data=val_ds, initial_epoch=stage.first_epoch,
-                  epochs=stage.last_epoch, callbacks=run_callbacks(run_dir, config, stage.backup),
-                  shuffle=False,  # the dataset shuffles itself
-                  verbose=1 if sys.stderr.isatty() else 2)
-        if model.stop_training:  # early stopping ends the whole run
+                model.set_encoder_trainable(True)
+            model.network.compile(optimizer=make_optimizer(config, stage, steps_per_epoch),
+                                  loss=loss, metrics=metrics)
+        model.network.fit(
+            train_data, validation_data=val_data, initial_epoch=stage.first_epoch,
+            epochs=stage.last_epoch,
+            callbacks=[*run_callbacks(run_dir, config, stage.backup, model), *time_limit],
+            verbose=1 if sys.stderr.isatty() else 2)
+        if model.network.stop_training:  # early stopping or the time limit ends the whole run
             break
     return run_dir

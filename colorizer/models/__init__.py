@@ -2,25 +2,23 @@
 
 from colorizer.models import autoencoder, cnn, lite0, xception_decoder  # noqa: F401  (registration)
 from colorizer.models.registry import (
+    HEADS,
     ModelSpec,
+    build_network,
     create_model,
-    get_spec,
     list_models,
     model_defaults,
     model_description,
-    pretrained_encoder,
     register_model,
-    set_encoder_trainable,
 )
 
 __all__ = [
+    "HEADS",
     "ModelSpec",
+    "build_network",
     "create_model",
-    "get_spec",
     "list_models",
     "model_defaults",
     "model_description",
-    "pretrained_encoder",
     "register_model",
-    "set_encoder_trainable",
 ]

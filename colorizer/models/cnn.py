@@ -32,7 +32,7 @@ def _channels(base: int, width: float) -> int:
     return max(8, int(round(base * width)))
 
 
-@register_model
+@register_model(size_multiple=8)
 def cnn(image_size: int = 128, width: float = 1.0, head: str = "regression") -> keras.Model:
     """Report 5.1 / Zhang 2016: 8 conv blocks, dilated middle, ab at 1/4 size upsampled (Adam)."""
     if image_size % 8:

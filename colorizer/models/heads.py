@@ -12,23 +12,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from colorizer.models.registry import get_spec
+from colorizer.models.registry import HEADS, check_head  # noqa: F401  (re-exported)
 from colorizer.quantization import ab_bins
-
-HEADS = ("regression", "classification")
-
-
-def check_head(head: str) -> str:
-    if head not in HEADS:
-        raise ValueError(f"head must be one of {HEADS}, got {head!r}")
-    return head
 
 
 def classification_head(features) -> keras.KerasTensor:
     """1x1 conv to one logit per ab bin, softmax: the per-pixel colour distribution."""
     return layers.Conv2D(len(ab_bins()), 1, activation="softmax", name="ab_distribution")(features)
-
-
-def head_of(model: keras.Model) -> str:
-    """The head a model was built with (models saved before heads existed are regression)."""
-    return get_spec(model).args.get("head", "regression")

@@ -51,7 +51,7 @@ def _to_encoder_size(rgb, encoder_scale: int):
 DECODER_TRANSPOSES = (512, 128, 64, 32)  # lite0_decoder's Conv2DTranspose widths before ab
 
 
-@register_model
+@register_model(size_multiple=32)
 def lite0_decoder(image_size: int = 128, weights: str | None = "imagenet",
                   head: str = "regression", encoder_scale: int = 1) -> keras.Model:
     """Report 5.3 on EfficientNet-Lite0 (ImageNet, frozen) + Conv2DTranspose layers to ab (Adam).
@@ -89,7 +89,7 @@ def _conv_block(x, channels: int, name: str):
 DECODER_CHANNELS = (192, 96, 64, 32, 24)  # lite0_unet's levels, from the deepest (1/16) up
 
 
-@register_model
+@register_model(size_multiple=32)
 def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
                decoder_channels: tuple[int, ...] | None = None, head: str = "regression",
                encoder_scale: int = 1) -> keras.Model:

@@ -1,8 +1,10 @@
 """The one registry of colorization architectures (timm-style).
 
-Each architecture is a small builder function decorated with ``@register_model``. ``create_model``
-builds it and attaches a :class:`ModelSpec` (architecture name + the arguments it was built with),
-which is what a saved model folder records so that ``load_pretrained`` can rebuild it.
+Each architecture is a small builder function decorated with ``@register_model``; the decorator
+also records which render sizes the built network accepts (``size_multiple``: any square size
+divisible by it, or None for the training size only). ``create_model`` builds an architecture and
+returns it as a :class:`colorizer.Colorizer`, which carries a :class:`ModelSpec` (architecture +
+the arguments it was built with) so that a saved model folder can be rebuilt.
 """
 
 from __future__ import annotations
@@ -12,30 +14,86 @@ import inspect
 from typing import Any, Callable
 
 import keras
+import numpy as np
 
-_REGISTRY: dict[str, Callable[..., keras.Model]] = {}
+HEADS = ("regression", "classification")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    builder: Callable[..., keras.Model]
+    size_multiple: int | None  # render sizes accepted: multiples of this; None = training size only
+
+
+_REGISTRY: dict[str, _Entry] = {}
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
-    """How a model was built: enough to rebuild it through the registry."""
+    """Everything about a model that is not its weights: how to rebuild it and how to use it."""
 
     architecture: str
-    args: dict[str, Any]
+    args: dict[str, Any]  # every builder argument, defaults filled in
+    prior: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
+    # the colour prior of a classification model's training set (rebalancing; None otherwise)
 
     @property
     def image_size(self) -> int:
         """The square input size the model was built (and trained) for."""
         return int(self.args["image_size"])
 
+    @property
+    def head(self) -> str:
+        """"regression" (ab directly) or "classification" (a distribution over ab bins)."""
+        return self.args.get("head", "regression")
 
-def register_model(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
-    """Add ``builder`` to the registry under its function name."""
-    name = builder.__name__
-    if name in _REGISTRY:
-        raise ValueError(f"model {name!r} is registered twice")
-    _REGISTRY[name] = builder
-    return builder
+    @property
+    def size_multiple(self) -> int | None:
+        """Render sizes the network accepts are multiples of this; None: only ``image_size``."""
+        return _get(self.architecture).size_multiple
+
+    @property
+    def resizable(self) -> bool:
+        """Whether the model can render at sizes other than its training size."""
+        return self.size_multiple is not None
+
+    @property
+    def offline_args(self) -> dict[str, Any]:
+        """The build arguments with no pretrained-weight download (``weights=None``): a saved
+        folder or a copy at another size gets every weight from elsewhere."""
+        return {**self.args, "weights": None} if "weights" in self.args else dict(self.args)
+
+    def check_size(self, size: int) -> int:
+        """``size`` if the model can render at it, else a ValueError saying which sizes work."""
+        size = int(size)
+        if size == self.image_size:
+            return size
+        if self.size_multiple is None:
+            raise ValueError(f"{self.architecture} only works at its training size "
+                             f"{self.image_size} px, not {size}")
+        if size < self.size_multiple or size % self.size_multiple:
+            raise ValueError(f"{self.architecture} renders at multiples of {self.size_multiple} "
+                             f"px, not {size}")
+        return size
+
+
+def register_model(builder: Callable[..., keras.Model] | None = None, *,
+                   size_multiple: int | None = None):
+    """Add a builder to the registry under its function name (usable bare or with arguments).
+
+    ``size_multiple``: the built network is fully convolutional and works at any square size
+    divisible by it (the weights do not depend on the size); leave it None when they do (e.g. a
+    Dense bottleneck).
+    """
+
+    def add(function: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+        name = function.__name__
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is registered twice")
+        _REGISTRY[name] = _Entry(function, size_multiple)
+        return function
+
+    return add(builder) if builder is not None else add
 
 
 def list_models() -> list[str]:
@@ -45,68 +103,55 @@ def list_models() -> list[str]:
 
 def model_defaults(name: str) -> dict[str, Any]:
     """The builder's keyword arguments and their defaults."""
-    builder = _get_builder(name)
     return {
         p.name: p.default
-        for p in inspect.signature(builder).parameters.values()
+        for p in inspect.signature(_get(name).builder).parameters.values()
         if p.default is not inspect.Parameter.empty
     }
 
 
 def model_description(name: str) -> str:
     """First line of the builder's docstring."""
-    return (inspect.getdoc(_get_builder(name)) or "").splitlines()[0]
+    return (inspect.getdoc(_get(name).builder) or "").splitlines()[0]
 
 
-def _get_builder(name: str) -> Callable[..., keras.Model]:
+def _get(name: str) -> _Entry:
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; registered models: {', '.join(list_models())}")
     return _REGISTRY[name]
 
 
-def create_model(name: str, **args: Any) -> keras.Model:
-    """Build architecture ``name``; unknown arguments are an error naming the accepted ones.
+def check_head(head: str) -> str:
+    if head not in HEADS:
+        raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+    return head
 
-    >>> model = create_model("autoencoder")
-    >>> model.output_shape
-    (None, 128, 128, 2)
-    """
+
+def resolve_args(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` with the builder's defaults filled in; unknown arguments are a TypeError naming
+    the accepted ones."""
     defaults = model_defaults(name)
     unknown = sorted(set(args) - set(defaults))
     if unknown:
         raise TypeError(
             f"model {name!r} got unknown argument(s) {unknown}; it accepts {sorted(defaults)}"
         )
-    resolved = {**defaults, **args}
-    model = _get_builder(name)(**resolved)
-    model.colorizer_spec = ModelSpec(name, resolved)
-    return model
+    return {**defaults, **args}
 
 
-def get_spec(model: keras.Model) -> ModelSpec:
-    """The :class:`ModelSpec` of a model made by :func:`create_model`."""
-    spec = getattr(model, "colorizer_spec", None)
-    if not isinstance(spec, ModelSpec):
-        raise TypeError("this model was not built by colorizer.create_model; it has no ModelSpec")
-    return spec
+def build_network(spec: ModelSpec) -> keras.Model:
+    """The bare Keras network of ``spec`` (its arguments already resolved)."""
+    return _get(spec.architecture).builder(**spec.args)
 
 
-def set_encoder_trainable(model: keras.Model, trainable: bool) -> None:
-    """Freeze or unfreeze a model's pretrained encoder (its nested Keras model).
+def create_model(name: str, **args: Any):
+    """Build architecture ``name`` as a :class:`colorizer.Colorizer`.
 
-    BatchNorm layers of the encoder stay frozen (inference mode) either way, the usual choice
-    when fine-tuning on a small dataset.
+    >>> model = create_model("autoencoder")
+    >>> model.network.output_shape
+    (None, 128, 128, 2)
     """
-    encoders = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-    if not encoders:
-        raise ValueError(f"{model.name} has no pretrained encoder to fine-tune")
-    encoder = encoders[0]
-    encoder.trainable = trainable
-    for layer in encoder.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
+    from colorizer.model import Colorizer
 
-
-def pretrained_encoder(model: keras.Model) -> str | None:
-    """Name of the model's nested pretrained encoder (e.g. "xception"), or None."""
-    return next((layer.name for layer in model.layers if isinstance(layer, keras.Model)), None)
+    spec = ModelSpec(name, resolve_args(name, args))
+    return Colorizer(build_network(spec), spec)

@@ -9,7 +9,7 @@ from colorizer.models.heads import check_head, classification_head
 from colorizer.models.registry import register_model
 
 
-@register_model
+@register_model(size_multiple=32)
 def xception_decoder(image_size: int = 128, weights: str | None = "imagenet",
                      head: str = "regression") -> keras.Model:
     """Report 5.3: gray->3 channel conv, frozen Xception encoder, 5 Conv2DTranspose to ab.

@@ -1,0 +1,275 @@
+"""``Colorizer``: the one model object of the package (keras-hub's Task, huggingface_hub's
+ModelHubMixin are its models).
+
+A ``Colorizer`` holds the Keras network (``.network``, what ``fit`` trains) and its
+:class:`~colorizer.models.ModelSpec` (``.spec``: architecture, build arguments, head, training
+size, the render sizes it accepts, the colour prior). Everything that depends on the head or on
+how the network's input and output are scaled lives here, so no caller asks either:
+
+- inference: :meth:`colorize` (full resolution), :meth:`predict_ab` (batches of L at model size),
+  :meth:`at_size` (a copy rendering at another square size);
+- persistence: :meth:`save_pretrained`, :meth:`from_pretrained`, :meth:`push_to_hub`;
+- training: :meth:`training_pair` (Lab batch -> network input and target), :meth:`objective`
+  (loss and metrics of its head), :meth:`set_encoder_trainable`, :meth:`warm_start`.
+
+This module imports no TensorFlow: a ``Colorizer`` trains under Keras on JAX too; only
+:meth:`colorize` needs TensorFlow (its full-resolution compose).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from colorizer import color, quantization
+from colorizer.models.registry import ModelSpec, build_network, model_defaults
+
+# Resized copies (render sizes) kept per model; each holds a full copy of the weights.
+RESIZED_CACHE = 4
+
+
+class Colorizer:
+    """A colorization model: ``network`` (Keras) + ``spec`` (:class:`ModelSpec`).
+
+    >>> model = Colorizer.from_pretrained("lite0_unet.flickr8k_128")  # doctest: +SKIP
+    >>> model.colorize("old_photo.jpg").save("old_photo_color.png")  # doctest: +SKIP
+    """
+
+    def __init__(self, network: keras.Model, spec: ModelSpec):
+        self.network = network
+        self.spec = spec
+        self._resized: collections.OrderedDict[int, Colorizer] = collections.OrderedDict()
+
+    # --- what it is -------------------------------------------------------------------------
+
+    @property
+    def architecture(self) -> str:
+        return self.spec.architecture
+
+    @property
+    def head(self) -> str:
+        return self.spec.head
+
+    @property
+    def image_size(self) -> int:
+        return self.spec.image_size
+
+    @property
+    def encoder_name(self) -> str | None:
+        """Name of the nested pretrained encoder (e.g. "efficientnet_lite0"), or None."""
+        encoder = self._encoder()
+        return encoder.name if encoder is not None else None
+
+    def count_params(self) -> int:
+        return self.network.count_params()
+
+    def __repr__(self) -> str:
+        return (f"Colorizer({self.architecture}, head={self.head}, image_size={self.image_size}, "
+                f"params={self.count_params():,})")
+
+    # --- creation and persistence -----------------------------------------------------------
+
+    @classmethod
+    def create(cls, architecture: str, **args: Any) -> "Colorizer":
+        """A new model of a registered architecture (``colorizer.create_model``)."""
+        from colorizer.models import create_model
+
+        return create_model(architecture, **args)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path_or_repo: str | Path, revision: str | None = None, *,
+                        cache_dir: str | Path | None = None, token: str | None = None
+                        ) -> "Colorizer":
+        """A zoo name, a local model or training run folder, or a Hub repo id (``user/name``,
+        ``hf://user/name``; ``revision`` pins a commit)."""
+        from colorizer.hub import resolve
+        from colorizer.pretrained import load_pretrained
+
+        return load_pretrained(resolve(name_or_path_or_repo, revision, cache_dir, token))
+
+    def save_pretrained(self, folder: str | Path, *, extra: dict[str, Any] | None = None) -> Path:
+        """Write a model folder (config.json, model.weights.h5, prior.json for a classification
+        head); ``extra`` entries are added to config.json."""
+        from colorizer.pretrained import save_pretrained
+
+        return save_pretrained(self, folder, extra=extra)
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> str:
+        """Publish to the Hub in one commit with a model card (see :func:`colorizer.push_to_hub`)."""
+        from colorizer.hub import push_to_hub
+
+        return push_to_hub(self, repo_id, **kwargs)
+
+    def with_prior(self, prior: np.ndarray | None) -> "Colorizer":
+        """Set the colour prior of the training set (classification head); returns self."""
+        if prior is not None and self.head != "classification":
+            raise ValueError(f"a colour prior is only used by a classification head; this "
+                             f"{self.architecture} has a {self.head} head")
+        self.spec = dataclasses.replace(self.spec, prior=prior)
+        return self
+
+    # --- inference --------------------------------------------------------------------------
+
+    @property
+    def default_temperature(self) -> float | None:
+        """The annealed-mean temperature used when none is given; None when the model has no
+        temperature to set (a regression head)."""
+        return self.check_temperature(None)
+
+    def check_temperature(self, temperature: float | None) -> float | None:
+        """The annealed-mean temperature to decode with: the paper's 0.38 by default for a
+        classification head; None for a regression head (for which passing one is an error)."""
+        if self.head == "regression":
+            if temperature is not None:
+                raise ValueError(f"temperature applies to classification models; "
+                                 f"{self.architecture} has a regression head")
+            return None
+        temperature = quantization.TEMPERATURE if temperature is None else float(temperature)
+        if not 0.0 <= temperature <= 1.0:
+            raise ValueError(f"temperature must be between 0 and 1, got {temperature}")
+        return temperature
+
+    def at_size(self, size: int | None) -> "Colorizer":
+        """This model rendering at a square input of ``size`` px, sharing its weights' values.
+
+        Fully convolutional models (``spec.resizable``) work at multiples of
+        ``spec.size_multiple``; the others only at their training size (ValueError otherwise).
+        The last few copies are kept (each holds a copy of the weights).
+        """
+        if size is None:
+            return self
+        size = self.spec.check_size(size)
+        if size == self.image_size:
+            return self
+        if size not in self._resized:
+            spec = dataclasses.replace(self.spec, args={**self.spec.offline_args,
+                                                         "image_size": size})
+            try:
+                network = build_network(spec)
+            except ValueError as error:
+                raise ValueError(f"{self.architecture} cannot render at {size} px ({error})"
+                                 ) from None
+            network.set_weights(self.network.get_weights())
+            self._resized[size] = Colorizer(network, spec)
+            while len(self._resized) > RESIZED_CACHE:
+                self._resized.popitem(last=False)
+        self._resized.move_to_end(size)
+        return self._resized[size]
+
+    def predict_ab(self, lightness, temperature: float | None = None) -> np.ndarray:
+        """Batch of L (N, S, S, 1) in 0..100 at the model's size -> ab (N, S, S, 2) in Lab units.
+
+        A classification head's distribution is decoded with the annealed mean at
+        ``temperature`` (default 0.38; lower is more vivid) and upsampled to the input size.
+        """
+        temperature = self.check_temperature(temperature)
+        lightness = np.asarray(lightness, np.float32)
+        # predict_on_batch runs Keras' compiled predict function (traced once per input shape):
+        # an eager call walks the layers in Python, which costs more than the network at 128 px.
+        output = self.network.predict_on_batch(color.normalize_l(lightness))
+        if temperature is None:
+            return np.asarray(color.denormalize_ab(output))
+        return np.asarray(quantization.decode(output, lightness.shape[1], temperature))
+
+    def colorize(self, image, *, size: int | None = None, temperature: float | None = None,
+                 max_pixels: int | None = None):
+        """Colorize ``image`` (path, PIL image or array, any common mode) at its original
+        resolution; returns a PIL image.
+
+        The input is reduced to its luminance first, so tinted or sepia photos work too; an alpha
+        channel is kept. ``size`` is the render size: the square resolution the model sees
+        (default its training size; see :meth:`at_size`). ``temperature`` is the annealed-mean
+        temperature of a classification model (0..1, default 0.38; lower gives more vivid
+        colour). Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or
+        over-large input (more than ``max_pixels`` pixels, default
+        ``colorizer.images.DEFAULT_MAX_PIXELS``).
+        """
+        from PIL import Image
+
+        from colorizer.images import DEFAULT_MAX_PIXELS, read_image
+        from colorizer.inference import compose, lightness_of, model_input
+
+        self.check_temperature(temperature)  # before any work
+        model = self.at_size(size)
+        rgb, alpha = read_image(image, max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
+        lightness = lightness_of(rgb)
+        ab_small = model.predict_ab(model_input(lightness, model.image_size)[None],
+                                    temperature)[0]
+        result = Image.fromarray(compose(lightness, ab_small), mode="RGB")
+        if alpha is not None:
+            result.putalpha(Image.fromarray(alpha, mode="L"))
+        return result
+
+    # --- training ---------------------------------------------------------------------------
+
+    @staticmethod
+    def training_pair(lightness, ab):
+        """A Lab batch (L in 0..100, ab in Lab units) -> (network input, network target).
+
+        Written with plain arithmetic on the inputs, so it runs inside tf.data maps and on NumPy.
+        """
+        return color.normalize_l(lightness), color.normalize_ab(ab)
+
+    def objective(self, rebalance_lambda: float = quantization.REBALANCE_LAMBDA):
+        """(loss, metrics) to compile the network with for its head; a classification head
+        needs the colour prior of its training set (:meth:`with_prior`)."""
+        from colorizer.losses import objective
+
+        return objective(self.head, self.spec.prior, rebalance_lambda)
+
+    def _encoder(self) -> keras.Model | None:
+        return next((layer for layer in self.network.layers if isinstance(layer, keras.Model)),
+                    None)
+
+    def set_encoder_trainable(self, trainable: bool) -> None:
+        """Freeze or unfreeze the pretrained encoder (its nested Keras model).
+
+        BatchNorm layers of the encoder stay frozen (inference mode) either way, the usual choice
+        when fine-tuning on a small dataset.
+        """
+        encoder = self._encoder()
+        if encoder is None:
+            raise ValueError(f"{self.architecture} has no pretrained encoder to fine-tune")
+        encoder.trainable = trainable
+        for layer in encoder.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+
+    def warm_start(self, name_or_path: str | Path) -> None:
+        """Copy the weights of a trained model of the same architecture (zoo name, model or run
+        folder, Hub repo id) into this one.
+
+        The source may be built differently (e.g. the other head, or without an input this one
+        has): then every layer the two share is copied and the others keep their initialisation.
+        """
+        import warnings
+
+        from colorizer.hub import resolve
+        from colorizer.pretrained import WEIGHTS_NAME, read_config
+
+        folder = resolve(name_or_path)
+        config = read_config(folder)
+        if config["architecture"] != self.architecture:
+            raise ValueError(f"cannot start a {self.architecture} from {name_or_path}, a "
+                             f"{config['architecture']}")
+        source = ModelSpec(self.architecture, {**model_defaults(self.architecture),
+                                               **config["args"]})
+        ignored = ("weights", "image_size")
+        differs = sorted(key for key in {*source.args, *self.spec.args} - set(ignored)
+                         if source.args.get(key) != self.spec.args.get(key))
+        if not differs:
+            self.network.load_weights(folder / WEIGHTS_NAME)
+            print(f"starting from the weights of {name_or_path}", file=sys.stderr)
+            return
+        with warnings.catch_warnings():  # Keras lists the layers it skipped; we say it once below
+            warnings.simplefilter("ignore")
+            self.network.load_weights(folder / WEIGHTS_NAME, skip_mismatch=True)
+        print(f"starting from the layers shared with {name_or_path}, which differs in "
+              f"{', '.join(differs)}; the other layers start from their initialisation",
+              file=sys.stderr)
