@@ -41,7 +41,6 @@ def main() -> None:
     from colorizer import data
     from colorizer.images import read_image
     from colorizer.metrics import colourfulness
-    from colorizer.models.heads import head_of
 
     paths = list(args.images) + (data.list_images(args.data, "val")[:args.limit] if args.data
                                  else [])
@@ -56,9 +55,8 @@ def main() -> None:
         original = Image.fromarray(np.round(rgb * 255).astype(np.uint8))
         panels = [("gray input", original.convert("L").convert("RGB"))]
         for name, model in models:
-            temperature = args.temperature if head_of(model) == "classification" else None
-            panels.append((Path(name).name, colorizer.colorize(original, model,
-                                                               temperature=temperature)))
+            temperature = args.temperature if model.default_temperature is not None else None
+            panels.append((Path(name).name, model.colorize(original, temperature=temperature)))
         panels.append(("original", original))
         for axis, (title, image) in zip(row, panels):
             scale = args.width / image.width

@@ -25,10 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from colorizer import data, quantization  # noqa: E402
-from colorizer.config import DEFAULT_OPTIMIZERS, OPTIMIZERS  # noqa: E402
-from colorizer.losses import objective  # noqa: E402
+from colorizer.config import TrainConfig, make_optimizer, stages  # noqa: E402
 from colorizer.models import create_model  # noqa: E402
-from colorizer.models.heads import head_of  # noqa: E402
 
 
 def _rate(model, inputs, steps: int, batch_size: int) -> float:
@@ -44,21 +42,25 @@ def measure(name: str, data_path: str, steps: int, batch_size: int, image_size: 
     train_paths = data.list_images(data_path, "train")
     images_needed = (steps + 2) * batch_size
     pixels, _, _ = data.load_images(train_paths[:images_needed], image_size, warn=False)
-    dataset = data.make_dataset(pixels, image_size, batch_size, shuffle=True, augment=["flip"],
-                                drop_remainder=True).repeat()
     model = create_model(name, image_size=image_size, **model_args)
-    prior = quantization.prior_from_images(pixels) if head_of(model) == "classification" else None
-    loss, metrics = objective(head_of(model), prior)
-    optimizer = OPTIMIZERS[DEFAULT_OPTIMIZERS.get(name, "adam")](learning_rate=1e-3)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    dataset = data.make_dataset(pixels, image_size, batch_size, shuffle=True, augment=["flip"],
+                                drop_remainder=True).map(model.training_pair).repeat()
+    if model.head == "classification":
+        model.with_prior(quantization.prior_from_images(pixels))
+    loss, metrics = model.objective()
+    config = TrainConfig(model=name, data=data_path, batch_size=batch_size).resolved()
+    optimizer = make_optimizer(config, stages(config)[0], steps)
+    network = model.network
+    network.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     result = {"model": name, "args": model_args, "params": model.count_params(),
-              "images_per_s": _rate(model, (dataset,), steps, batch_size),
+              "images_per_s": _rate(network, (dataset,), steps, batch_size),
               "train_images": len(train_paths)}
     result["epoch_s"] = len(train_paths) / result["images_per_s"]
     if in_memory:
-        pairs = [(x.numpy(), y.numpy()) for x, y in data.make_dataset(pixels, image_size, 256)]
+        pairs = [(x.numpy(), y.numpy()) for x, y in
+                 data.make_dataset(pixels, image_size, 256).map(model.training_pair)]
         arrays = tuple(np.concatenate(part) for part in zip(*pairs))
-        result["in_memory_images_per_s"] = _rate_arrays(model, arrays, steps, batch_size)
+        result["in_memory_images_per_s"] = _rate_arrays(network, arrays, steps, batch_size)
     return result
 
 

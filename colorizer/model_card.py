@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from colorizer.models import model_description
+from colorizer.models.heads import HEAD_CARD_TEXT
 from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
 
 TEMPLATE = """---
@@ -118,7 +119,7 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         eval_results=eval_results or None,
         pipeline_tag="image-to-image",
     )
-    classification = config["args"].get("head") == "classification"
+    head_sentence, head_limitation = HEAD_CARD_TEXT[config["args"].get("head", "regression")]
     card = ModelCard.from_template(
         card_data,
         template_str=TEMPLATE,
@@ -129,17 +130,8 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         evaluation=_evaluation_section(metrics),
         training=_training_section(metrics),
         dataset=dataset.capitalize(),
-        head_sentence=(
-            "predicts, per pixel, a distribution over quantised ab colours (Zhang et al. 2016), "
-            "decoded with the annealed mean (`temperature=`, default 0.38; lower is bolder)"
-            if classification else "predicts the colour channels ab"),
-        head_limitation=(
-            "Colour classes give vivid colour, sometimes the wrong one: an object whose colour "
-            "is ambiguous may get a confident colour it never had."
-            if classification else
-            "A regression model averages the plausible colours of an object: results tend "
-            "towards muted, brownish tones, and objects whose colour is ambiguous (clothes, "
-            "cars, walls) get washed-out colour."),
+        head_sentence=head_sentence,
+        head_limitation=head_limitation,
     )
     path = folder / CARD_NAME
     card.save(path)

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from colorizer.models import model_description
+from colorizer.models import ModelSpec, model_description
 from colorizer.pretrained import CONFIG_NAME, METRICS_NAME
 
 # The founding report's validation MSE (ab, Lab units) of each architecture's counterpart there:
@@ -87,7 +87,7 @@ def list_pretrained() -> list[PretrainedModel]:
         entries.append(PretrainedModel(
             name=folder.name,
             architecture=config["architecture"],
-            head=config["args"].get("head", "regression"),
+            head=ModelSpec(config["architecture"], config["args"]).head,
             description=config.get("description") or model_description(config["architecture"]),
             path=folder,
             hub_repo=config.get("hub_repo"),

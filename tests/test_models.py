@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from colorizer.models import create_model, get_spec, list_models
+from colorizer.models import create_model, list_models
 
 # The founding report's tables (section 5.2 and 5.3): (output shape, params) per layer.
 AUTOENCODER_TABLE = [
@@ -30,14 +30,14 @@ def test_registry_lists_the_report_models():
 
 
 def test_autoencoder_matches_report_table():
-    model = create_model("autoencoder")
+    model = create_model("autoencoder").network
     assert _table(model) == AUTOENCODER_TABLE
     assert model.count_params() == 9_753_154
     assert _count(model.non_trainable_weights) == 0
 
 
 def test_xception_decoder_matches_report_table():
-    model = create_model("xception_decoder", weights=None)
+    model = create_model("xception_decoder", weights=None).network
     assert _table(model) == XCEPTION_TABLE
     assert model.count_params() == 30_981_992
     assert _count(model.non_trainable_weights) == 20_861_480
@@ -45,7 +45,7 @@ def test_xception_decoder_matches_report_table():
 
 
 def test_cnn_structure_and_width():
-    full = create_model("cnn")
+    full = create_model("cnn").network
     names = [layer.name for layer in full.layers]
     assert sum(name.endswith("_norm") for name in names) == 8  # BatchNorm ends every block
     assert full.get_layer("conv5_1").dilation_rate == (2, 2)
@@ -56,19 +56,8 @@ def test_cnn_structure_and_width():
     assert half.count_params() < full.count_params() / 3.5
 
 
-@pytest.mark.parametrize("name", ["autoencoder", "cnn", "xception_decoder"])
-def test_every_model_runs_at_a_small_size(name):
-    args = {"weights": None, "image_size": 96} if name == "xception_decoder" else {"image_size": 32}
-    model = create_model(name, **args)
-    size = get_spec(model).image_size
-    out = model(np.zeros((2, size, size, 1), np.float32))
-    assert out.shape == (2, size, size, 2)
-    assert np.isfinite(np.asarray(out)).all()
-    assert np.abs(np.asarray(out)).max() <= 1.0  # tanh: normalised ab
-
-
 def test_spec_records_resolved_arguments():
-    spec = get_spec(create_model("cnn", image_size=32, width=0.25))
+    spec = create_model("cnn", image_size=32, width=0.25).spec
     assert spec.architecture == "cnn"
     assert spec.args == {"image_size": 32, "width": 0.25, "head": "regression"}
 
@@ -84,9 +73,8 @@ def test_bad_names_and_arguments_are_explained():
 
 @pytest.mark.parametrize("name", ["lite0_decoder", "lite0_unet"])
 def test_lite0_colorizers_use_the_frozen_pretrained_encoder(name):
-    from colorizer.models import set_encoder_trainable
-
-    model = create_model(name, image_size=64)
+    colorizer = create_model(name, image_size=64)
+    model = colorizer.network
     encoder = model.get_layer("efficientnet_lite0")
     assert not encoder.trainable
     assert _count(model.non_trainable_weights) >= 3_400_000  # the Lite0 backbone
@@ -97,8 +85,10 @@ def test_lite0_colorizers_use_the_frozen_pretrained_encoder(name):
     reference = lite.efficientnet_lite0((64, 64, 3), include_top=False)
     np.testing.assert_array_equal(encoder.get_layer("stem_conv").get_weights()[0],
                                   reference.get_layer("stem_conv").get_weights()[0])
-    set_encoder_trainable(model, True)
-    assert _count(model.trainable_weights) > 4_000_000 if name == "lite0_unet" else True
+    before = _count(model.trainable_weights)
+    colorizer.set_encoder_trainable(True)
+    # The whole encoder joins, but for the BatchNorm statistics (about 3.4M of Lite0's weights).
+    assert _count(model.trainable_weights) - before > 3_300_000
     assert not encoder.get_layer("stem_bn").trainable  # BatchNorm statistics stay frozen
 
 
@@ -106,13 +96,13 @@ def test_flop_counts_match_known_figures():
     from colorizer.models.flops import model_flops
 
     # Zhang et al. (ECCV16) report 83.6 GFLOPs at 256 px including their 313-way head.
-    assert 80e9 < model_flops(create_model("cnn", image_size=256)) < 84e9
+    assert 80e9 < model_flops(create_model("cnn", image_size=256).network) < 84e9
     # A 3x3 conv from 1 to 32 channels at stride 2 on 128 px: 2 * 9 * 32 * 64 * 64.
-    assert model_flops(create_model("autoencoder")) > 2 * 9 * 32 * 64 * 64
+    assert model_flops(create_model("autoencoder").network) > 2 * 9 * 32 * 64 * 64
 
 
 def test_lite0_unet_can_show_the_encoder_a_twice_larger_photo():
-    model = create_model("lite0_unet", image_size=64, encoder_scale=2, weights=None)
+    model = create_model("lite0_unet", image_size=64, encoder_scale=2, weights=None).network
     assert model.get_layer("efficientnet_lite0").input_shape == (None, 128, 128, 3)
     assert model.output_shape == (None, 64, 64, 2)
     # One decoder level less: its deepest input is at 1/16, and the gray input joins at full size.
@@ -120,7 +110,7 @@ def test_lite0_unet_can_show_the_encoder_a_twice_larger_photo():
         "up0_skip", "up1_skip", "up2_skip", "up3_skip"]
     assert model.get_layer("up3_skip").input[2].name == model.input.name
     classifier = create_model("lite0_unet", image_size=64, encoder_scale=2, weights=None,
-                              head="classification")
+                              head="classification").network
     assert classifier.output_shape[1:3] == (32, 32)
     with pytest.raises(ValueError, match="encoder_scale must be 1 or 2"):
         create_model("lite0_unet", encoder_scale=3, weights=None)
@@ -129,7 +119,7 @@ def test_lite0_unet_can_show_the_encoder_a_twice_larger_photo():
 
 
 def test_lite0_decoder_can_show_the_encoder_a_twice_larger_photo():
-    model = create_model("lite0_decoder", image_size=64, encoder_scale=2, weights=None)
+    model = create_model("lite0_decoder", image_size=64, encoder_scale=2, weights=None).network
     assert model.get_layer("efficientnet_lite0").input_shape == (None, 128, 128, 3)
     assert model.output_shape == (None, 64, 64, 2)
     # Features at 1/16 of the input: four transposed convolutions, the widest one left out.
@@ -137,7 +127,7 @@ def test_lite0_decoder_can_show_the_encoder_a_twice_larger_photo():
                   if isinstance(layer, keras.layers.Conv2DTranspose)]
     assert [layer.filters for layer in transposed] == [128, 64, 32, 2]
     classifier = create_model("lite0_decoder", image_size=64, encoder_scale=2, weights=None,
-                              head="classification")
+                              head="classification").network
     assert classifier.output_shape[1:3] == (32, 32)
     with pytest.raises(ValueError, match="encoder_scale must be 1 or 2"):
         create_model("lite0_decoder", encoder_scale=3, weights=None)

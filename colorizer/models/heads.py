@@ -16,6 +16,21 @@ from colorizer.models.registry import HEADS, check_head  # noqa: F401  (re-expor
 from colorizer.quantization import ab_bins
 
 
+# What a head means for a user, as the model card says it: (what it predicts, its limitation).
+HEAD_CARD_TEXT = {
+    "regression": (
+        "predicts the colour channels ab",
+        "A regression model averages the plausible colours of an object: results tend towards "
+        "muted, brownish tones, and objects whose colour is ambiguous (clothes, cars, walls) get "
+        "washed-out colour."),
+    "classification": (
+        "predicts, per pixel, a distribution over quantised ab colours (Zhang et al. 2016), "
+        "decoded with the annealed mean (`temperature=`, default 0.38; lower is bolder)",
+        "Colour classes give vivid colour, sometimes the wrong one: an object whose colour is "
+        "ambiguous may get a confident colour it never had."),
+}
+
+
 def classification_head(features) -> keras.KerasTensor:
     """1x1 conv to one logit per ab bin, softmax: the per-pixel colour distribution."""
     return layers.Conv2D(len(ab_bins()), 1, activation="softmax", name="ab_distribution")(features)

@@ -1,0 +1,131 @@
+"""Registry- and zoo-driven checks (timm / keras-hub habits): every architecture, both heads;
+every shipped weight folder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import colorizer
+from colorizer.models import HEADS, ModelSpec, create_model, list_models, model_defaults
+from colorizer.quantization import ab_bins
+
+# The smallest convenient size each architecture accepts (xception needs >= 96 px).
+SMALL = {"xception_decoder": 96}
+# Architectures with an ImageNet encoder take several seconds to build: the slow lane.
+ARCHITECTURES = [pytest.param(name, marks=pytest.mark.slow)
+                 if "weights" in model_defaults(name) else name for name in list_models()]
+GOLDEN = "tests/data/golden"
+
+
+def _small(name: str, **args):
+    offline = ModelSpec(name, model_defaults(name)).offline_args
+    return create_model(name, **{**offline, "image_size": SMALL.get(name, 64), **args})
+
+
+def _photo(size: int, seed: int = 0) -> np.ndarray:
+    """L in 0..100, (1, size, size, 1): smooth structure, as a photo's lightness."""
+    y, x = np.mgrid[0:size, 0:size] / size
+    rng = np.random.default_rng(seed)
+    return (50 + 40 * np.sin(6 * x + rng.uniform(0, 3)) * np.cos(4 * y))[None, ..., None]
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_forward_pass_of_every_architecture_and_head(name, head):
+    model = _small(name, head=head)
+    assert isinstance(model, colorizer.Colorizer)
+    assert model.head == head and model.spec.args["head"] == head
+    size = model.image_size
+    output = np.asarray(model.network.predict_on_batch(np.zeros((2, size, size, 1), np.float32)))
+    assert np.isfinite(output).all()
+    if head == "regression":
+        assert output.shape == (2, size, size, 2)
+        assert np.abs(output).max() <= 1.0  # tanh: normalised ab
+        assert model.default_temperature is None
+    else:
+        assert output.shape[-1] == len(ab_bins()) and size % output.shape[1] == 0
+        np.testing.assert_allclose(output.sum(axis=-1), 1.0, atol=1e-4)  # a distribution
+        assert model.default_temperature == pytest.approx(0.38)
+    ab = model.predict_ab(_photo(size))  # decoded to ab in Lab units at the input size
+    assert ab.shape == (1, size, size, 2) and np.abs(ab).max() <= 128
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_save_load_round_trip_of_every_architecture(name, head, tmp_path):
+    model = _small(name, head=head)
+    if head == "classification":
+        prior = np.random.default_rng(0).random(len(ab_bins()))
+        model.with_prior(prior / prior.sum())
+    folder = model.save_pretrained(tmp_path / "model")
+    loaded = colorizer.Colorizer.from_pretrained(folder)
+    assert loaded.spec == model.spec
+    lightness = _photo(model.image_size)
+    np.testing.assert_array_equal(loaded.predict_ab(lightness), model.predict_ab(lightness))
+    if head == "classification":
+        np.testing.assert_allclose(loaded.spec.prior, model.spec.prior, rtol=1e-6)
+    else:
+        assert loaded.spec.prior is None and not (folder / "prior.json").exists()
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_at_size_of_every_architecture(name):
+    model = _small(name)
+    size = model.image_size + (model.spec.size_multiple or 16) * 2
+    if not model.spec.resizable:
+        with pytest.raises(ValueError, match="only works at its training size"):
+            model.at_size(size)
+        return
+    resized = model.at_size(size)
+    assert resized.image_size == size and resized.architecture == name
+    assert resized is model.at_size(size)  # kept for the next call
+    for mine, theirs in zip(model.network.get_weights(), resized.network.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+    assert resized.predict_ab(_photo(size)).shape == (1, size, size, 2)
+    with pytest.raises(ValueError, match="multiples of"):
+        model.at_size(size + 1)
+    assert model.at_size(None) is model and model.at_size(model.image_size) is model
+
+
+def test_resized_copies_are_few():
+    from colorizer.model import RESIZED_CACHE
+
+    model = _small("cnn", width=0.125)
+    for size in range(32, 32 + 8 * (RESIZED_CACHE + 3), 8):
+        model.at_size(size)
+    assert len(model._resized) == RESIZED_CACHE
+
+
+ZOO = [entry.name for entry in colorizer.list_pretrained()]
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_every_shipped_model_loads_and_colorizes(name):
+    model = colorizer.from_pretrained(name)
+    assert isinstance(model, colorizer.Colorizer)
+    gray = Image.fromarray(np.round(_photo(32)[0, ..., 0] * 2.55).astype(np.uint8), "L")
+    result = model.colorize(gray)
+    assert result.size == (32, 32) and result.mode == "RGB"
+
+
+GOLDEN_CASES = [(name, {}, name) for name in ZOO] + [
+    ("cnn.flickr8k_128", {"size": 192}, "cnn.flickr8k_128.size192"),
+    ("lite0_unet_classification.flickr8k_128", {"temperature": 0.2},
+     "lite0_unet_classification.flickr8k_128.t0.2"),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "reference"), GOLDEN_CASES,
+                         ids=[case[2] for case in GOLDEN_CASES])
+def test_shipped_models_give_the_pixels_they_gave_before_the_redesign(name, kwargs, reference):
+    """tests/data/golden holds each shipped model's colorization of a 96 px public-domain photo
+    (examples/1909Chicago.jpg), made with the code before the Colorizer object existed."""
+    model = colorizer.from_pretrained(name)
+    result = np.asarray(model.colorize(f"{GOLDEN}/input.png", **kwargs))
+    expected = np.asarray(Image.open(f"{GOLDEN}/{reference}.png"))
+    np.testing.assert_array_equal(result, expected)
+    # The module-level function is the same call.
+    np.testing.assert_array_equal(
+        np.asarray(colorizer.colorize(f"{GOLDEN}/input.png", model, **kwargs)), result)
