@@ -110,6 +110,7 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
             train_data, validation_data=val_data, initial_epoch=stage.first_epoch,
             epochs=stage.last_epoch,
             callbacks=[*run_callbacks(run_dir, config, stage.backup, model), *time_limit],
+            shuffle=False,  # the sources shuffle themselves
             verbose=1 if sys.stderr.isatty() else 2)
         if model.network.stop_training:  # early stopping or the time limit ends the whole run
             break

@@ -15,7 +15,7 @@ def test_round_trip_gives_identical_predictions(tmp_path):
     assert config["normalization"] == {"ab_scale": 110.0, "l_center": 50.0, "l_scale": 100.0}
     loaded = load_pretrained(folder)
     x = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 32, 32, 1)).astype(np.float32)
-    np.testing.assert_array_equal(np.asarray(model(x)), np.asarray(loaded(x)))
+    np.testing.assert_array_equal(np.asarray(model.network(x)), np.asarray(loaded.network(x)))
 
 
 def test_xception_folder_loads_without_downloading(tmp_path):
@@ -133,8 +133,8 @@ def test_export_of_a_warm_started_run_counts_the_run_it_started_from(tmp_path):
 
 
 def test_from_pretrained_by_zoo_name_folder_and_errors(zoo, tmp_path):
-    assert get_spec_name(from_pretrained("cnn.tiny_32")) == "cnn"
-    assert get_spec_name(from_pretrained(zoo / "autoencoder.tiny_32")) == "autoencoder"
+    assert from_pretrained("cnn.tiny_32").architecture == "cnn"
+    assert from_pretrained(zoo / "autoencoder.tiny_32").architecture == "autoencoder"
     with pytest.raises(ValueError, match="autoencoder.tiny_32, cnn.tiny_32"):
         from_pretrained("nonsense")
 
@@ -159,66 +159,59 @@ def test_zoo_entry_naming_a_hub_repo_without_shipped_weights(zoo, monkeypatch):
         assert resolve("cnn.tiny_32", revision="abc") == folder
 
 
-def get_spec_name(model):
-    from colorizer.models import get_spec
+def _recording_api(monkeypatch):
+    """An autospec of HfApi (calls with arguments HfApi does not take fail) that records the
+    files of each upload; returns the mock instance."""
+    from pathlib import Path
+    from unittest import mock
 
-    return get_spec(model).architecture
+    import huggingface_hub
+    from huggingface_hub.hf_api import HfApi  # the real class, whatever the package holds now
 
+    api = mock.create_autospec(HfApi, instance=True)
+    api.uploaded = []
 
-class _RecordingApi:
-    """Captures what push_to_hub sends at the HfApi boundary (no local Hub accepts uploads)."""
+    def upload_folder(*, repo_id, folder_path, **kwargs):
+        api.uploaded.append({p.name: p.read_bytes() for p in Path(folder_path).iterdir()})
+        return mock.Mock(commit_url=f"https://hub.example/{repo_id}/commit/1234")
 
-    calls: list = []
-
-    def __init__(self, token=None):
-        self.token = token
-
-    def create_repo(self, repo_id, **kwargs):
-        self.calls.append(("create_repo", repo_id, kwargs))
-
-    def upload_folder(self, *, repo_id, folder_path, **kwargs):
-        from pathlib import Path
-
-        files = {p.name: p.read_bytes() for p in Path(folder_path).iterdir()}
-        self.calls.append(("upload_folder", repo_id, kwargs, files))
-
-        class Info:
-            commit_url = f"https://hub.example/{repo_id}/commit/1234"
-
-        return Info()
+    api.upload_folder.side_effect = upload_folder
+    constructor = mock.create_autospec(HfApi, return_value=api)
+    monkeypatch.setattr(huggingface_hub, "HfApi", constructor)
+    return api, constructor
 
 
 def test_push_sends_one_commit_with_the_whole_folder(zoo, monkeypatch):
-    import huggingface_hub
-
-    _RecordingApi.calls = []
-    monkeypatch.setattr(huggingface_hub, "HfApi", _RecordingApi)
+    api, constructor = _recording_api(monkeypatch)
     url = push_to_hub(zoo / "cnn.tiny_32", "team/cnn-tiny", private=True, token="hf_x",
                       commit_message="first weights")
     assert url == "https://hub.example/team/cnn-tiny/commit/1234"
-    kinds = [call[0] for call in _RecordingApi.calls]
-    assert kinds == ["create_repo", "upload_folder"]
-    assert _RecordingApi.calls[0][2] == {"private": True, "exist_ok": True, "repo_type": "model"}
-    _, repo, kwargs, files = _RecordingApi.calls[1]
-    assert repo == "team/cnn-tiny" and kwargs["commit_message"] == "first weights"
+    constructor.assert_called_once_with(token="hf_x")
+    api.create_repo.assert_called_once_with("team/cnn-tiny", private=True, exist_ok=True,
+                                            repo_type="model")
+    api.upload_folder.assert_called_once()
+    kwargs = api.upload_folder.call_args.kwargs
+    assert kwargs["repo_id"] == "team/cnn-tiny" and kwargs["commit_message"] == "first weights"
+    assert kwargs["repo_type"] == "model"
+    files = api.uploaded[0]
     assert set(files) == {"config.json", "model.weights.h5", "metrics.json", "README.md"}
     assert files["model.weights.h5"] == (zoo / "cnn.tiny_32" / "model.weights.h5").read_bytes()
 
     # A model object gets saved and a card written for it.
-    _RecordingApi.calls = []
-    push_to_hub(create_model("autoencoder", image_size=32), "team/fresh")
-    files = _RecordingApi.calls[1][3]
+    api, _ = _recording_api(monkeypatch)
+    create_model("autoencoder", image_size=32).push_to_hub("team/fresh")
+    files = api.uploaded[0]
     assert set(files) == {"config.json", "model.weights.h5", "README.md"}
     assert b"team/fresh" in files["README.md"]
 
 
 def test_saved_weights_leave_out_the_optimizer_state(tmp_path):
     model = create_model("autoencoder", image_size=32)
-    model.compile(optimizer="adam", loss="mse")
-    model.fit(np.zeros((4, 32, 32, 1)), np.zeros((4, 32, 32, 2)), epochs=1, verbose=0)
-    folder = save_pretrained(model, tmp_path / "m")
+    model.network.compile(optimizer="adam", loss="mse")
+    model.network.fit(np.zeros((4, 32, 32, 1)), np.zeros((4, 32, 32, 2)), epochs=1, verbose=0)
+    folder = model.save_pretrained(tmp_path / "m")
     size = (folder / "model.weights.h5").stat().st_size
     assert size < 1.2 * model.count_params() * 4  # float32 weights, no Adam moments
     x = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 32, 32, 1)).astype(np.float32)
-    np.testing.assert_allclose(np.asarray(load_pretrained(folder)(x)), np.asarray(model(x)),
-                               rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(load_pretrained(folder).network(x)),
+                               np.asarray(model.network(x)), rtol=1e-6)

@@ -26,7 +26,7 @@ LOAD_SCRIPT = textwrap.dedent("""
         with warnings.catch_warnings(record=True) as caught:
             model = colorizer.from_pretrained(name, revision=revision)
         x = np.linspace(-0.5, 0.5, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
-        print(json.dumps({"prediction": float(np.asarray(model(x)).sum()),
+        print(json.dumps({"prediction": float(np.asarray(model.network(x)).sum()),
                           "warnings": [str(w.message) for w in caught]}))
     except colorizer.HubError as error:
         print(json.dumps({"error": str(error)}))
@@ -41,7 +41,7 @@ def _model_folder(tmp_path, name, seed):
     folder = save_pretrained(model, tmp_path / name)
     (folder / "metrics.json").write_text("{}")
     x = np.linspace(-0.5, 0.5, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
-    return folder, float(np.asarray(model(x)).sum())
+    return folder, float(np.asarray(model.network(x)).sum())
 
 
 def _load(hub_endpoint, home, name, revision="", offline=False):

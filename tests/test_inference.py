@@ -110,19 +110,15 @@ def test_huge_file_is_refused_before_decoding(model, tmp_path):
 
 
 def test_render_size_for_fully_convolutional_models():
-    from colorizer.inference import at_size
-
     cnn = create_model("cnn", image_size=32, width=0.125)
-    bigger = at_size(cnn, 64)
-    assert bigger.input_shape == (None, 64, 64, 1) and at_size(cnn, 64) is bigger
-    probe = at_size(cnn, 96, cache=False)  # a throwaway copy, not kept with the model
-    assert probe.input_shape == (None, 96, 96, 1) and at_size(cnn, 96) is not probe
+    bigger = cnn.at_size(64)
+    assert bigger.network.input_shape == (None, 64, 64, 1) and cnn.at_size(64) is bigger
     assert colorize(colourful_image(0, (50, 40)), cnn, size=64).size == (50, 40)
     # Same weights: a constant input gives the same colour at either size.
     x = np.zeros((1, 32, 32, 1), np.float32)
     big = np.zeros((1, 64, 64, 1), np.float32)
-    np.testing.assert_allclose(np.asarray(cnn(x))[0, 16, 16], np.asarray(bigger(big))[0, 32, 32],
-                               atol=1e-4)
+    np.testing.assert_allclose(np.asarray(cnn.network(x))[0, 16, 16],
+                               np.asarray(bigger.network(big))[0, 32, 32], atol=1e-4)
 
 
 def test_render_size_is_refused_where_weights_depend_on_it(model):

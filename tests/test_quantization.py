@@ -11,7 +11,7 @@ from PIL import Image
 from colorizer import color, create_model, load_pretrained, quantization
 from colorizer.cli import main
 from colorizer.evaluate import evaluate
-from colorizer.inference import colorize, predict_ab
+from colorizer.inference import colorize
 from colorizer.losses import RebalancedCrossEntropy, objective
 from colorizer.train import TrainConfig, train
 from tests.conftest import colourful_image
@@ -110,10 +110,11 @@ def test_architectures_build_with_either_head(name):
     args = {"image_size": 64, **({"weights": None} if name == "lite0_unet" else {"width": 0.25})}
     regression = create_model(name, **args)
     classification = create_model(name, head="classification", **args)
-    assert regression.output_shape[-1] == 2
-    assert classification.output_shape[-1] == Q
-    assert classification.output_shape[1] < 64  # the distribution is made at a coarser scale
-    ab = predict_ab(classification, np.full((1, 64, 64, 1), 50.0, np.float32))
+    assert regression.network.output_shape[-1] == 2
+    assert classification.network.output_shape[-1] == Q
+    # the distribution is made at a coarser scale
+    assert classification.network.output_shape[1] < 64
+    ab = classification.predict_ab(np.full((1, 64, 64, 1), 50.0, np.float32))
     assert ab.shape == (1, 64, 64, 2)
     with pytest.raises(ValueError, match="head must be one of"):
         create_model(name, head="gan", **args)
@@ -127,7 +128,7 @@ def test_a_classification_model_trains_colorizes_and_evaluates(image_folder, tmp
         run = train(config)
     assert (run / "prior.json").is_file() and (run / "model" / "prior.json").is_file()
     model = load_pretrained(run)
-    np.testing.assert_allclose(model.colorizer_prior,
+    np.testing.assert_allclose(model.spec.prior,
                                quantization.load_prior(run / "prior.json"))
 
     photo = Image.fromarray(colourful_image(5, (50, 30)))
@@ -173,7 +174,8 @@ def test_a_classification_model_can_start_from_a_regression_one(image_folder, tm
     started = load_pretrained(run)
 
     def first_conv(model):  # a layer both heads share
-        return next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+        return next(layer for layer in model.network.layers
+                    if isinstance(layer, keras.layers.Conv2D))
 
     np.testing.assert_allclose(first_conv(started).get_weights()[0],
                                first_conv(regression).get_weights()[0], atol=1e-6)
