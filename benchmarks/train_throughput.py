@@ -45,7 +45,7 @@ def measure(name: str, data_path: str, steps: int, batch_size: int, image_size: 
     model = create_model(name, image_size=image_size, **model_args)
     dataset = data.make_dataset(pixels, image_size, batch_size, shuffle=True, augment=["flip"],
                                 drop_remainder=True).map(model.training_pair).repeat()
-    if model.head == "classification":
+    if model.spec.needs_prior:
         model.with_prior(quantization.prior_from_images(pixels))
     loss, metrics = model.objective()
     config = TrainConfig(model=name, data=data_path, batch_size=batch_size).resolved()
@@ -89,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{'model':<18} {'args':<40} {'params':>12} {'img/s':>7} {'one epoch':>10}")
     for name in args.model or ["autoencoder", "cnn", "xception_decoder"]:
-        model_args = {"weights": None} if name == "xception_decoder" else {}
+        model_args = {"weights": None} if name == "xception_decoder" else {}  # no download
         if name == "cnn" and args.width:
             model_args["width"] = args.width
         if args.head != "regression":

@@ -108,7 +108,7 @@ class Colorizer:
 
     def with_prior(self, prior: np.ndarray | None) -> "Colorizer":
         """Set the colour prior of the training set (classification head); returns self."""
-        if prior is not None and self.head != "classification":
+        if prior is not None and not self.spec.needs_prior:
             raise ValueError(f"a colour prior is only used by a classification head; this "
                              f"{self.architecture} has a {self.head} head")
         self.spec = dataclasses.replace(self.spec, prior=prior)

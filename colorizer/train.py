@@ -93,7 +93,7 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
         raise ValueError("no usable training or validation images (all unreadable or grayscale)")
     print(f"training on {len(train_pixels)} images, validating on {len(val_pixels)} "
           f"(Keras {keras.__version__} on {keras.backend.backend()})", file=sys.stderr)
-    if model.head == "classification":
+    if model.spec.needs_prior:
         model.with_prior(colour_prior(config, train_pixels, run_dir))
     train_data = source.batches(train_pixels, config, model.training_pair, training=True)
     val_data = source.batches(val_pixels, config, model.training_pair, training=False)

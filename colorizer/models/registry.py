@@ -48,6 +48,11 @@ class ModelSpec:
         return self.args.get("head", "regression")
 
     @property
+    def needs_prior(self) -> bool:
+        """Whether training needs the colour prior of the training set (class rebalancing)."""
+        return self.head == "classification"
+
+    @property
     def size_multiple(self) -> int | None:
         """Render sizes the network accepts are multiples of this; None: only ``image_size``."""
         return _get(self.architecture).size_multiple
