@@ -175,11 +175,24 @@ def _default_model() -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from colorizer.schema import replace_table
     from colorizer.zoo import list_pretrained
 
     entries = list_pretrained()
     if not entries:
         print("no pretrained weights found (COLORIZER_WEIGHTS or weights/ of a source checkout)")
+    if args.update:
+        if not entries:
+            raise ValueError(f"{args.update} left unchanged: no zoo to write into it")
+        path = Path(args.update)
+        text = path.read_text(encoding="utf-8")
+        updated = replace_table(text, results_table(entries))
+        if updated == text:
+            print(f"{path}: the zoo table is up to date")
+        else:
+            _write_atomically(path, updated)
+            print(f"{path}: wrote the zoo table of {len(entries)} model(s)")
+        return 0
     if args.markdown:
         print(results_table(entries))
         return 0
@@ -188,31 +201,51 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def results_table(entries) -> str:
-    """The zoo as a Markdown table: metrics of each weight folder, the founding report's figure
-    for its counterpart, and what its training cost."""
-    from colorizer.zoo import REPORTED_VAL_MSE
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` in one step, so that an interrupted write leaves the old file."""
+    import tempfile
 
-    lines = ["| model | head | params | val ab MSE | report | gray | mean colour | PSNR dB | SSIM "
-             "| CF (orig.) | mean abs dCF | AuC % | rebal. AuC % | epochs | training wall time "
-             "| machine |",
-             "|" + " --- |" * 16]
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
+                                     prefix=f".{path.name}.", suffix=".tmp") as handle:
+        handle.write(text)
+    os.replace(handle.name, path)
+
+
+def results_table(entries) -> str:
+    """The zoo as the README's Markdown table: model, head, params and the metrics of
+    ``schema.ZOO_TABLE`` from each weight folder, then a line on the data and the baselines."""
+    from colorizer.schema import BY_KEY, ZOO_TABLE, markdown_row, short
+    from colorizer.zoo import default_pretrained
+
+    default = default_pretrained().name if entries else None
+    lines = [markdown_row(["model", "head", "params", *(BY_KEY[key].label for key in ZOO_TABLE)]),
+             "| --- | --- |" + " ---: |" * (1 + len(ZOO_TABLE))]
+    notes: dict[str, list[str]] = {}  # the evaluation data and baselines -> the models it holds
     for entry in entries:
-        metrics = json.loads((entry.path / "metrics.json").read_text())
-        results, training = metrics["evaluation"]["results"], metrics["training"]
-        model = results["model"]
+        metrics_file = entry.path / "metrics.json"
+        metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+        evaluation = metrics.get("evaluation", {})
+        results = evaluation.get("results", {})
+        model = results.get("model", {})
         config = json.loads((entry.path / "config.json").read_text())
-        reported = REPORTED_VAL_MSE.get(entry.architecture)
-        rebalanced = model.get("auc_rebalanced")
-        lines.append(
-            f"| {entry.name} | {config['args'].get('head', 'regression')} | "
-            f"{config.get('params', 0):,} | {model['ab_mse']:.1f} | "
-            f"{f'{reported:.2f}' if reported else '-'} | {results['gray']['ab_mse']:.1f} | "
-            f"{results['mean']['ab_mse']:.1f} | {model['psnr']:.2f} | {model['ssim']:.3f} | "
-            f"{model['colourfulness']:.1f} ({metrics['evaluation']['original_colourfulness']:.1f}) | "
-            f"{model['delta_cf']:.1f} | {model['auc']:.1f} | "
-            f"{f'{rebalanced:.1f}' if rebalanced is not None else '-'} | {training['epochs_run']} | "
-            f"{training['wall_time_s'] / 60:.1f} min | {training['machine']} |")
+        name = f"**{entry.name}** (default)" if entry.name == default else entry.name
+        head = entry.head + (f", T {evaluation['temperature']}"
+                             if evaluation.get("temperature") is not None else "")
+        lines.append(markdown_row([
+            name, head, f"{config['params']:,}" if "params" in config else "-",
+            *(short(key, model[key]) if key in model else "-" for key in ZOO_TABLE)]))
+        if results:
+            note = (f"`colorizer evaluate` on the {evaluation['split']} split of "
+                    f"{metrics.get('dataset', 'its data').capitalize()} "
+                    f"({evaluation['images']:,} photos); on the same photos gray (a = b = 0) "
+                    f"has ab MSE {short('ab_mse', results['gray']['ab_mse'])} and the mean "
+                    f"colour {short('ab_mse', results['mean']['ab_mse'])}; the originals' CF is "
+                    f"{short('colourfulness', evaluation['original_colourfulness'])}.")
+            notes.setdefault(note, []).append(entry.name)
+    if len(notes) == 1:
+        lines += ["", "Every row: " + next(iter(notes))]
+    elif notes:
+        lines += ["", *(f"{', '.join(names)}: {note}" for note, names in notes.items())]
     return "\n".join(lines)
 
 
@@ -292,7 +325,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     models.set_defaults(func=cmd_models)
 
     listing = commands.add_parser("list", help="list the pretrained zoo with its metrics")
-    listing.add_argument("--markdown", action="store_true", help="as the README's results table")
+    listing.add_argument("--markdown", action="store_true", help="as the README's zoo table")
+    listing.add_argument("--update", metavar="FILE", help="write the Markdown table into FILE "
+                         "(e.g. README.md) between its zoo-table:start and zoo-table:end lines")
     listing.set_defaults(func=cmd_list)
 
     train = commands.add_parser(

@@ -4,8 +4,8 @@ Predictors compared on the same images:
   model  the model's prediction
   gray   a = b = 0 (what the black-and-white input already is)
   mean   the mean ab of the evaluated images (the best constant colour)
-Metrics (defined in :mod:`colorizer.metrics`): ab MSE at model size in Lab units; PSNR and SSIM
-of the full-resolution RGB result; colourfulness of results and originals and mean |dCF|; AuC
+Metrics (computed in :mod:`colorizer.metrics`, named in :mod:`colorizer.schema`): ab MSE at
+model size in Lab units; PSNR and SSIM of the full-resolution RGB result; colourfulness of results and originals and mean |dCF|; AuC
 and the class-rebalanced AuC (each pixel weighted by the inverse prior of its ground-truth colour
 bin, the prior taken from the evaluated images themselves, so every model is weighted alike).
 """
@@ -21,17 +21,9 @@ import numpy as np
 from colorizer import data, metrics, quantization
 from colorizer.images import read_image
 from colorizer.inference import compose, lightness_of
+from colorizer.schema import METRICS, markdown_row
 
 PREDICTORS = ("model", "gray", "mean")
-COLUMNS = (
-    ("ab_mse", "ab MSE", "{:.2f}"),
-    ("psnr", "PSNR dB", "{:.2f}"),
-    ("ssim", "SSIM", "{:.4f}"),
-    ("colourfulness", "CF", "{:.2f}"),
-    ("delta_cf", "mean abs dCF", "{:.2f}"),
-    ("auc", "AuC %", "{:.2f}"),
-    ("auc_rebalanced", "rebal. AuC %", "{:.2f}"),
-)
 
 
 def _predict_all(model, pixels: np.ndarray, batch_size: int, temperature: float | None
@@ -128,14 +120,17 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
 
 def format_table(summary: dict[str, Any]) -> str:
     """The results of :func:`evaluate` as a Markdown table."""
-    header = "| predictor | " + " | ".join(title for _, title, _ in COLUMNS) + " |"
-    lines = [header, "|" + " --- |" * (len(COLUMNS) + 1)]
+    lines = [markdown_row(["predictor", *(m.label for m in METRICS)]),
+             "|" + " --- |" * (len(METRICS) + 1)]
     for name in PREDICTORS:
         scores = summary["results"][name]
-        cells = [fmt.format(scores[key]) if key in scores else "-" for key, _, fmt in COLUMNS]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines.append(f"| original | | | | {summary['original_colourfulness']:.2f} | 0.00 | 100.00 "
-                 "| 100.00 |")
+        lines.append(markdown_row([name, *(m.fmt.format(scores[m.key]) if m.key in scores
+                                          else "-" for m in METRICS)]))
+    # The originals against themselves: their own CF, and the metrics' best values.
+    originals = {m.key: m.original for m in METRICS if m.original is not None}
+    originals["colourfulness"] = summary["original_colourfulness"]
+    lines.append(markdown_row(["original", *(m.fmt.format(originals[m.key]) if m.key in originals
+                                             else "" for m in METRICS)]))
     return "\n".join(lines)
 
 

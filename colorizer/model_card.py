@@ -8,6 +8,7 @@ from pathlib import Path
 from colorizer.models import model_description
 from colorizer.models.heads import HEAD_CARD_TEXT
 from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
+from colorizer.schema import METRICS
 
 TEMPLATE = """---
 {{ card_data }}
@@ -98,16 +99,14 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
     evaluation = metrics.get("evaluation", {})
     dataset = metrics.get("dataset", "flickr8k")
     eval_results = []
-    for key, metric_name in (("ab_mse", "ab MSE (Lab units)"), ("psnr", "PSNR (dB)"),
-                             ("ssim", "SSIM"), ("colourfulness", "Colourfulness"),
-                             ("delta_cf", "mean abs dCF"), ("auc", "AuC (%)"),
-                             ("auc_rebalanced", "class-rebalanced AuC (%)")):
-        if key in evaluation.get("results", {}).get("model", {}):
+    for metric in METRICS:
+        if metric.key in evaluation.get("results", {}).get("model", {}):
             eval_results.append(EvalResult(
                 task_type="image-to-image", task_name="Image colorization",
                 dataset_type=dataset, dataset_name=dataset.capitalize(),
-                dataset_split=evaluation.get("split"), metric_type=key, metric_name=metric_name,
-                metric_value=round(float(evaluation["results"]["model"][key]), 4),
+                dataset_split=evaluation.get("split"), metric_type=metric.key,
+                metric_name=metric.name,
+                metric_value=round(float(evaluation["results"]["model"][metric.key]), 4),
             ))
     name = repo_id or folder.name
     card_data = ModelCardData(

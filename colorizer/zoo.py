@@ -14,11 +14,7 @@ from typing import Any
 
 from colorizer.models import ModelSpec, model_description
 from colorizer.pretrained import CONFIG_NAME, METRICS_NAME
-
-# The founding report's validation MSE (ab, Lab units) of each architecture's counterpart there:
-# its CNN, its autoencoder and its ImageNet-pretrained encoder + decoder (Xception).
-REPORTED_VAL_MSE = {"autoencoder": 241.16, "cnn": 209.48, "xception_decoder": 155.0,
-                    "lite0_decoder": 155.0, "lite0_unet": 155.0}
+from colorizer.schema import METRICS, SUMMARY, labelled, short
 
 # The shipped zoo lives next to the package in a source checkout (pip install -e .).
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
@@ -46,11 +42,10 @@ class PretrainedModel:
         scores = self.metrics
         if "val_ab_mse" not in scores:
             return f"{self.name}: {self.description}"
-        return (
-            f"{self.name}: {self.description} (val ab MSE {scores['val_ab_mse']:.1f} vs gray "
-            f"{scores['gray_ab_mse']:.1f}; CF {scores['colourfulness']:.1f}, mean |dCF| "
-            f"{scores['delta_cf']:.1f})"
-        )
+        mse = (f"val {labelled('ab_mse', scores['val_ab_mse'])} vs gray "
+               f"{short('ab_mse', scores['gray_ab_mse'])}")
+        others = ", ".join(labelled(key, scores[key]) for key in SUMMARY if key in scores)
+        return f"{self.name}: {self.description} ({mse}; {others})"
 
 
 def _headline(metrics_file: Path) -> dict[str, Any]:
@@ -63,12 +58,7 @@ def _headline(metrics_file: Path) -> dict[str, Any]:
     return {
         "val_ab_mse": model["ab_mse"],
         "gray_ab_mse": gray.get("ab_mse", float("nan")),
-        "psnr": model["psnr"],
-        "ssim": model["ssim"],
-        "colourfulness": model["colourfulness"],
-        "delta_cf": model["delta_cf"],
-        "auc": model["auc"],
-        "auc_rebalanced": model.get("auc_rebalanced", float("nan")),
+        **{metric.key: model[metric.key] for metric in METRICS if metric.key in model},
     }
 
 

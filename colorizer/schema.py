@@ -1,0 +1,68 @@
+"""The evaluation metrics, declared once: their keys in metrics.json, labels and formats.
+
+``colorizer evaluate`` writes one score per metric key for each predictor (the model and the
+two baselines, see :mod:`colorizer.evaluate`); its table, the model cards, the zoo's one-line
+summaries and the README's zoo table (``colorizer list --markdown``) all read this list. Plain
+Python: importing it loads neither TensorFlow nor Keras, so listing the zoo stays quick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    key: str  # its key in metrics.json (evaluation.results.<predictor>)
+    label: str  # column header and the name in one-line summaries (no "|": Markdown tables)
+    name: str  # longer name, for the model card's eval_results (the Hub's metric_name)
+    fmt: str  # format of ``colorizer evaluate``'s table and the model card
+    short_fmt: str  # format of the zoo's table and one-line summaries
+    original: float | None = None  # the originals' own score in the evaluate table; None: blank
+
+
+METRICS = (
+    Metric("ab_mse", "ab MSE", "ab MSE (Lab units)", "{:.2f}", "{:.1f}"),
+    Metric("psnr", "PSNR dB", "PSNR (dB)", "{:.2f}", "{:.2f}"),
+    Metric("ssim", "SSIM", "SSIM", "{:.4f}", "{:.3f}"),
+    Metric("colourfulness", "CF", "Colourfulness", "{:.2f}", "{:.1f}"),
+    Metric("delta_cf", "mean abs dCF", "mean abs dCF", "{:.2f}", "{:.1f}", original=0.0),
+    Metric("auc", "AuC %", "AuC (%)", "{:.2f}", "{:.1f}", original=100.0),
+    Metric("auc_rebalanced", "rebal. AuC %", "class-rebalanced AuC (%)", "{:.2f}", "{:.1f}",
+           original=100.0),
+)
+BY_KEY = {metric.key: metric for metric in METRICS}
+
+# The README's zoo table: these metrics after model, head and params (8 columns in all).
+ZOO_TABLE = ("ab_mse", "psnr", "colourfulness", "delta_cf", "auc_rebalanced")
+# The zoo's one-line summaries (menus, `colorizer list`): ab MSE against gray, then these.
+SUMMARY = ("colourfulness", "delta_cf")
+
+# The README's generated zoo table sits between these two lines.
+TABLE_START = "<!-- zoo-table:start -->"
+TABLE_END = "<!-- zoo-table:end -->"
+
+
+def short(key: str, value: float) -> str:
+    """``value`` of metric ``key`` as the zoo's table and summaries print it."""
+    return BY_KEY[key].short_fmt.format(value)
+
+
+def labelled(key: str, value: float) -> str:
+    """``value`` of metric ``key`` after its label, e.g. "CF 23.4"."""
+    return f"{BY_KEY[key].label} {short(key, value)}"
+
+
+def markdown_row(cells) -> str:
+    """One Markdown table row; an empty cell is written as a single space."""
+    return "|" + "".join(f" {cell} |" if cell != "" else " |" for cell in cells)
+
+
+def replace_table(text: str, table: str) -> str:
+    """``text`` with everything between the two marker lines replaced by ``table``."""
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if line.strip() == TABLE_START]
+    ends = [i for i, line in enumerate(lines) if line.strip() == TABLE_END]
+    if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
+        raise ValueError(f"expected one {TABLE_START} line followed by one {TABLE_END} line")
+    return "\n".join(lines[:starts[0] + 1] + table.split("\n") + lines[ends[0]:])
