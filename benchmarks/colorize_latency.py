@@ -2,7 +2,7 @@
 
     python benchmarks/colorize_latency.py                       # every zoo model, 256/1024/2048 px
     python benchmarks/colorize_latency.py --model lite0_unet.flickr8k_128 --sizes 1024
-    python benchmarks/colorize_latency.py --folder ../shared/data/flickr8k --images 200
+    python benchmarks/colorize_latency.py --folder data/flickr8k --images 200
 
 Latency: one photo (examples/1909Chicago.jpg, resized so its longer side is N px, saved as JPEG)
 goes file -> decode -> colorize at full resolution -> PNG file (zlib level PNG_COMPRESS_LEVEL),

@@ -2,7 +2,7 @@
 
     python benchmarks/side_by_side.py --models lite0_unet.flickr8k_128 \
         lite0_unet_classification.flickr8k_128 --images examples/*.jpg -o docs/heads.png
-    python benchmarks/side_by_side.py --models ... --data ../shared/data/flickr8k --limit 6 \
+    python benchmarks/side_by_side.py --models ... --data data/flickr8k --limit 6 \
         -o runs/heads_val.png          # validation photos: research-only, keep out of git
 
 Each model colorizes the full-resolution photo (its default decoding; ``--temperature`` for the

@@ -1,8 +1,8 @@
 """Training throughput of each architecture on the real tf.data pipeline, and one epoch's time.
 
-    python benchmarks/train_throughput.py --data ../shared/data/flickr8k
-    python benchmarks/train_throughput.py --data ../shared/data/flickr8k --model cnn --width 0.5
-    python benchmarks/train_throughput.py --data ../shared/data/flickr8k --model lite0_unet \
+    python benchmarks/train_throughput.py --data data/flickr8k
+    python benchmarks/train_throughput.py --data data/flickr8k --model cnn --width 0.5
+    python benchmarks/train_throughput.py --data data/flickr8k --model lite0_unet \
         --in-memory                      # pipeline efficiency
 
 Decodes a few hundred training images, runs 2 warm-up steps (tracing), then times --steps

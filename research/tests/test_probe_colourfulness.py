@@ -1,4 +1,4 @@
-"""training/probe_colourfulness.py: the ridge fit, and a whole run on a small photo folder."""
+"""research/probe_colourfulness.py: the ridge fit, and a whole run on a small photo folder."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from colorizer import create_model, save_pretrained
 
-SCRIPT = Path(__file__).resolve().parent.parent / "training" / "probe_colourfulness.py"
+SCRIPT = Path(__file__).resolve().parent.parent / "probe_colourfulness.py"
 
 
 @pytest.fixture(scope="module")

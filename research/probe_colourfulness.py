@@ -1,6 +1,6 @@
 """How closely can a colorizer match each photo's colourfulness? A probe for the mean |dCF| target.
 
-Mean |dCF| (shared/REFERENCE.md) compares, photo by photo, the colourfulness CF (Hasler &
+Mean |dCF| (:mod:`colorizer.metrics`) compares, photo by photo, the colourfulness CF (Hasler &
 Suesstrunk) of a result with its original's. A colorizer sees only the gray photo, so the CF of
 its result is a function of the gray photo: it matches the originals' CF per photo no better than
 the best direct predictor of CF from the gray photo does. This probe fits such predictors on the
@@ -15,7 +15,7 @@ colorizer would have if its results had exactly the predicted colourfulness.
 
 ::
 
-    python training/probe_colourfulness.py --data ../shared/data/flickr8k \\
+    python research/probe_colourfulness.py --data data/flickr8k \\
         --model weights/lite0_unet.flickr8k_128 \\
         --layers up0_relu2 up1_relu2 up2_relu2 up3_relu2 ab --cache /tmp/cf_probe
 
@@ -40,7 +40,7 @@ from keras import ops  # noqa: E402
 
 from colorizer import data, metrics  # noqa: E402
 from colorizer.images import read_image  # noqa: E402
-from colorizer.models import get_spec  # noqa: E402
+from colorizer.model import Colorizer  # noqa: E402
 from colorizer.pretrained import load_pretrained, resolve_model_folder  # noqa: E402
 
 LAMBDAS = (1.0, 10.0, 100.0, 1e3, 1e4, 1e5)
@@ -137,7 +137,7 @@ def finetune(features: keras.Model, mean, std, w, b, pixels, cf, pixels_val, cf_
         return tf.image.random_flip_left_right(image), target
 
     def lightness(images, targets):
-        return data.to_model_pair(images)[0], targets
+        return Colorizer.training_pair(*data.to_lab_pair(images))[0], targets
 
     def pairs(images, targets, train):
         ds = tf.data.Dataset.from_tensor_slices((images, targets.astype(np.float32)))
@@ -171,13 +171,13 @@ def main() -> None:
         parser.error("--finetune-epochs must be >= 0 and --lr > 0")
     keras.utils.set_random_seed(0)
     try:
-        model = load_pretrained(resolve_model_folder(args.model))
+        colorizer_model = load_pretrained(resolve_model_folder(args.model))
         splits = {split: data.list_images(args.data, split) for split in ("train", "val")}
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    features = feature_model(model, args.layers)
+    features = feature_model(colorizer_model.network, args.layers)
     cache = Path(args.cache)
-    size = get_spec(model).image_size
+    size = colorizer_model.image_size
     loaded = {}
     for split, paths in splits.items():
         pixels, kept, _ = data.load_images(paths, size, skip_grayscale=False)
@@ -185,8 +185,8 @@ def main() -> None:
             parser.error(f"{args.data} has {len(kept)} readable {split} photos; the probe needs "
                          "several")
         start = time.time()
-        pooled = np.concatenate([features.predict_on_batch(lightness) for lightness, _ in
-                                 data.make_dataset(pixels, size, 64)])
+        pooled = np.concatenate([features.predict_on_batch(Colorizer.training_pair(*pair)[0])
+                                 for pair in data.make_dataset(pixels, size, 64)])
         print(f"{split}: {len(kept)} photos, {pooled.shape[1]} pooled features, "
               f"{time.time() - start:.0f} s", flush=True)
         loaded[split] = (pixels, original_colourfulness(kept, cache, split), pooled)

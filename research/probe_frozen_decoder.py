@@ -9,12 +9,13 @@ layer read, widths, dropout on the features, BatchNorm); the fixed gray -> RGB m
 for the model's learned 1x1 convolution. Validation ab MSE (Lab units) of the averaged weights is
 printed after every epoch::
 
-    python training/probe_frozen_decoder.py cache --data ../shared/data/flickr8k --dir /tmp/probe
-    python training/probe_frozen_decoder.py fit --dir /tmp/probe                    # as shipped
-    python training/probe_frozen_decoder.py fit --dir /tmp/probe --drop 0.3
-    python training/probe_frozen_decoder.py fit --dir /tmp/probe --tap block10_add --widths 128,64
+    python research/probe_frozen_decoder.py cache --data data/flickr8k --dir /tmp/probe
+    python research/probe_frozen_decoder.py fit --dir /tmp/probe                    # as shipped
+    python research/probe_frozen_decoder.py fit --dir /tmp/probe --drop 0.3
+    python research/probe_frozen_decoder.py fit --dir /tmp/probe --tap block10_add --widths 128,64
 
-An experiment only: shipped weights come from ``colorizer train`` (training/README.md).
+An experiment only: shipped weights come from ``colorizer train`` (training/README.md); the
+findings are in research/README.md.
 The cache takes ~2 GB per encoder layer (float16).
 """
 
@@ -34,6 +35,7 @@ import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 from colorizer import color, data  # noqa: E402
+from colorizer.model import Colorizer  # noqa: E402
 from colorizer.models.lite0 import _encoder  # noqa: E402
 
 IMAGE_SIZE, ENCODER_SCALE, BATCH = 128, 2, 32
@@ -52,7 +54,8 @@ def cache(args) -> None:
         for flip in (False, True) if split == "train" else (False,):
             start = time.time()
             features, targets = {tap: [] for tap in TAPS}, []
-            for lightness, ab in data.make_dataset(pixels, IMAGE_SIZE, 64):
+            for pair in data.make_dataset(pixels, IMAGE_SIZE, 64):
+                lightness, ab = Colorizer.training_pair(*pair)  # as the network sees them
                 if flip:
                     lightness, ab = tf.reverse(lightness, [2]), tf.reverse(ab, [2])
                 rgb = tf.image.resize(tf.concat([lightness] * 3, -1) * 2.0, (size, size),
