@@ -8,6 +8,17 @@ training set, smoothed with the same Gaussian, gives the rebalancing weights
 ``w ~ ((1 - lambda) p + lambda / Q)^-1`` normalised so that ``sum(p * w) = 1``; predictions are
 decoded with the annealed mean ``softmax(log z / T) . centres``.
 
+Why 261 bins and not the paper's 313: the bins are the cells of the 10 x 10 ab grid that some
+8-bit sRGB colour falls into, computed from the gamut on first use (the projection of the sRGB
+solid onto the ab plane is the projection of its surface, so the six faces of the RGB cube are
+enough). That gives 261 cells spanning a = -90..100 and b = -110..90, the same extent as the
+paper's 313; the paper's set holds 52 more cells inside that box that no sRGB colour reaches.
+None of the gamut tests we tried gives 313 (cell centres in gamut at some L: 225; cells that
+sRGB colours reach: 261; cells touching the convex hull of the sRGB ab: 270; other illuminants:
+262-340), so we keep the cells a photo can produce: the others could never be a target.
+Targets are soft-encoded at the resolution of the predicted distribution (1/4 of the input for
+``cnn``, as in the paper; 1/2 for the others).
+
 The tensor functions use ``keras.ops`` (they run inside the loss on any Keras backend); the prior
 is plain NumPy.
 """
