@@ -19,6 +19,7 @@ from colorizer.metrics import colourfulness
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "1909Chicago.jpg"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.slow  # the demo runs as a real server: tens of seconds to start
 
 
 def _free_port() -> int:

@@ -56,6 +56,7 @@ def test_errors_are_one_line_messages(tmp_path, capsys):
         main(["train", "--model", "autoencoder", "--epochs", "x"])
 
 
+@pytest.mark.slow
 def test_models_command_lists_the_registry(capsys):
     assert main(["models"]) == 0
     printed = capsys.readouterr().out
@@ -64,6 +65,7 @@ def test_models_command_lists_the_registry(capsys):
     assert "| 20,861,480 |" in printed  # xception_decoder's frozen encoder
 
 
+@pytest.mark.slow
 def test_train_then_evaluate_from_the_command_line(image_folder, tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", "--model", "cnn", "--width", "0.125", "--data", str(image_folder),

@@ -20,6 +20,7 @@ def _top5(classifier, rgb):
     return [names[i] for i in np.argsort(probs)[::-1][:5]]
 
 
+@pytest.mark.slow
 def test_structure_and_parameter_count(classifier):
     assert classifier.count_params() == 4_652_008 + 42_016  # PyTorch's params + BN statistics
     assert len(lite.block_settings()) == 16
@@ -36,6 +37,7 @@ def test_labels_coffee_as_a_cup(classifier):
     assert any(word in name for name in top5 for word in ("cup", "espresso", "coffee")), top5
 
 
+@pytest.mark.slow
 def test_backbone_without_top_gets_the_same_features(classifier):
     backbone = lite.efficientnet_lite0((96, 96, 3), include_top=False, weights="imagenet")
     x = lite.preprocess(np.random.default_rng(0).uniform(0, 255, (1, 96, 96, 3)).astype(np.float32))

@@ -7,6 +7,7 @@ from colorizer import create_model, metrics
 from colorizer.evaluate import evaluate, format_table
 
 
+@pytest.mark.slow
 def test_evaluate_reports_model_and_both_baselines(image_folder, tmp_path):
     model = create_model("autoencoder", image_size=32)
     with pytest.warns(UserWarning, match="2 unreadable"):

@@ -18,6 +18,7 @@ def test_round_trip_gives_identical_predictions(tmp_path):
     np.testing.assert_array_equal(np.asarray(model.network(x)), np.asarray(loaded.network(x)))
 
 
+@pytest.mark.slow
 def test_xception_folder_loads_without_downloading(tmp_path):
     model = create_model("xception_decoder", image_size=96, weights=None)
     save_pretrained(model, tmp_path / "x")
@@ -205,6 +206,7 @@ def test_push_sends_one_commit_with_the_whole_folder(zoo, monkeypatch):
     assert b"team/fresh" in files["README.md"]
 
 
+@pytest.mark.slow
 def test_saved_weights_leave_out_the_optimizer_state(tmp_path):
     model = create_model("autoencoder", image_size=32)
     model.network.compile(optimizer="adam", loss="mse")

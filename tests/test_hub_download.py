@@ -64,6 +64,7 @@ def hub():
     server.stop()
 
 
+@pytest.mark.slow
 def test_download_pin_cache_offline_and_missing_repo(hub, tmp_path):
     first, first_prediction = _model_folder(tmp_path, "v1", seed=1)
     second, second_prediction = _model_folder(tmp_path, "v2", seed=2)

@@ -36,6 +36,7 @@ def test_autoencoder_matches_report_table():
     assert _count(model.non_trainable_weights) == 0
 
 
+@pytest.mark.slow
 def test_xception_decoder_matches_report_table():
     model = create_model("xception_decoder", weights=None).network
     assert _table(model) == XCEPTION_TABLE
@@ -71,6 +72,7 @@ def test_bad_names_and_arguments_are_explained():
         create_model("autoencoder", image_size=100)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["lite0_decoder", "lite0_unet"])
 def test_lite0_colorizers_use_the_frozen_pretrained_encoder(name):
     colorizer = create_model(name, image_size=64)
@@ -101,6 +103,7 @@ def test_flop_counts_match_known_figures():
     assert model_flops(create_model("autoencoder").network) > 2 * 9 * 32 * 64 * 64
 
 
+@pytest.mark.slow
 def test_lite0_unet_can_show_the_encoder_a_twice_larger_photo():
     model = create_model("lite0_unet", image_size=64, encoder_scale=2, weights=None).network
     assert model.get_layer("efficientnet_lite0").input_shape == (None, 128, 128, 3)

@@ -105,6 +105,7 @@ def test_rebalanced_loss_rewards_the_true_colours():
         objective("classification", None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["cnn", "lite0_unet"])
 def test_architectures_build_with_either_head(name):
     args = {"image_size": 64, **({"weights": None} if name == "lite0_unet" else {"width": 0.25})}
@@ -120,6 +121,7 @@ def test_architectures_build_with_either_head(name):
         create_model(name, head="gan", **args)
 
 
+@pytest.mark.slow
 def test_a_classification_model_trains_colorizes_and_evaluates(image_folder, tmp_path):
     config = TrainConfig(model="autoencoder", data=str(image_folder), output=str(tmp_path / "run"),
                          image_size=32, batch_size=4, epochs=1,
@@ -162,6 +164,7 @@ def test_prior_command(image_folder, tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_classification_model_can_start_from_a_regression_one(image_folder, tmp_path):
     from colorizer import save_pretrained
 

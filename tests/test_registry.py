@@ -89,6 +89,7 @@ def test_at_size_of_every_architecture(name):
     assert model.at_size(None) is model and model.at_size(model.image_size) is model
 
 
+@pytest.mark.slow
 def test_resized_copies_are_few():
     from colorizer.model import RESIZED_CACHE
 
@@ -101,6 +102,7 @@ def test_resized_copies_are_few():
 ZOO = [entry.name for entry in colorizer.list_pretrained()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ZOO)
 def test_every_shipped_model_loads_and_colorizes(name):
     model = colorizer.from_pretrained(name)
@@ -119,6 +121,7 @@ GOLDEN_CASES = [(name, {}, name) for name in ZOO] + [
 
 @pytest.mark.parametrize(("name", "kwargs", "reference"), GOLDEN_CASES,
                          ids=[case[2] for case in GOLDEN_CASES])
+@pytest.mark.slow
 def test_shipped_models_give_the_pixels_they_gave_before_the_redesign(name, kwargs, reference):
     """tests/data/golden holds each shipped model's colorization of a 96 px public-domain photo
     (examples/1909Chicago.jpg), made with the code before the Colorizer object existed."""

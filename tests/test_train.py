@@ -25,6 +25,7 @@ def _epochs(run):
         return [int(row["epoch"]) for row in csv.DictReader(handle)]
 
 
+@pytest.mark.slow
 def test_train_writes_a_complete_run_folder_and_resumes(image_folder, tmp_path):
     with pytest.warns(UserWarning, match="skipped 3"):
         run = train(_config(image_folder, tmp_path / "run", epochs=2, augment=["flip", "crop"]))
@@ -44,6 +45,7 @@ def test_train_writes_a_complete_run_folder_and_resumes(image_folder, tmp_path):
     assert _epochs(run) == [0, 1, 2]
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_not_overwritten(image_folder, tmp_path):
     train(_config(image_folder, tmp_path / "run", epochs=1, limit=4))
     with pytest.raises(FileExistsError, match="--resume"):
@@ -70,6 +72,7 @@ def test_a_bad_model_argument_fails_before_the_run_folder_is_made(image_folder, 
     assert not run.exists()  # so the corrected command can use the same --output
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus(image_folder, tmp_path):
     script = textwrap.dedent(f"""
         import tensorflow as tf
@@ -91,6 +94,7 @@ def test_mirrored_strategy_on_two_logical_cpus(image_folder, tmp_path):
     assert _epochs(tmp_path / "m") == [0]
 
 
+@pytest.mark.slow
 def test_two_stage_fine_tuning_unfreezes_the_encoder(image_folder, tmp_path):
     config = TrainConfig(model="lite0_unet", data=str(image_folder), output=str(tmp_path / "ft"),
                          image_size=32, batch_size=4, epochs=1, fine_tune_epochs=1,
@@ -106,6 +110,7 @@ def test_two_stage_fine_tuning_unfreezes_the_encoder(image_folder, tmp_path):
     assert [(s.first_epoch, s.last_epoch, s.lr, s.fine_tune) for s in only] == [(0, 2, 1e-5, True)]
 
 
+@pytest.mark.slow
 def test_warm_start_from_a_trained_model(image_folder, tmp_path):
     first = train(_config(image_folder, tmp_path / "first", epochs=1))
     second = train(_config(image_folder, tmp_path / "second", epochs=1, lr=1e-12,
@@ -118,6 +123,7 @@ def test_warm_start_from_a_trained_model(image_folder, tmp_path):
                                np.asarray(load_pretrained(first).network(x)), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_ema_validates_and_saves_the_averaged_weights(image_folder, tmp_path):
     x = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 32, 32, 1)).astype(np.float32)
     first = str(train(_config(image_folder, tmp_path / "first", epochs=1)))
@@ -142,6 +148,7 @@ def test_ema_validates_and_saves_the_averaged_weights(image_folder, tmp_path):
     np.testing.assert_allclose(output(averaged), one_step, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_the_best_epoch_can_be_picked_by_validation_ab_mse(image_folder, tmp_path):
     run = train(_config(image_folder, tmp_path / "run", epochs=3, lr=3e-3, monitor="val_ab_mse"))
     with (run / "history.csv").open() as handle:
@@ -246,6 +253,7 @@ def test_the_gpu_runner_shares_the_loop(image_folder, tmp_path):
                                np.asarray(load_pretrained(first).network(x)), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_train_flags_override_the_config_file_and_the_run_records_them(image_folder, tmp_path):
     from colorizer.cli import main
 
