@@ -102,6 +102,9 @@ class ArraySource:
         if config.strategy != "default":
             raise ValueError(f"strategy {config.strategy!r} needs TensorFlow; the NumPy source "
                              "trains on Keras' default device")
+        if config.model_args.get("hints", False):
+            raise ValueError("a hint model's simulated hints need the tf.data source "
+                             "(TensorFlow); the NumPy source has none")
 
     def scope(self):
         return contextlib.nullcontext()

@@ -77,6 +77,9 @@ class TrainConfig:
                         "(default: computed from the training images)")
     rebalance_lambda: float = _field(0.5, "classification head: prior/uniform mix of the class "
                                      "rebalancing weights")
+    hint_sampler: dict[str, Any] = _field(dict, "hint model (model_args hints=true): settings of "
+                                          "its simulated hints (colorizer.hints.HintSampler), "
+                                          "e.g. no_hint_share=0.25; default the paper's recipe")
     strategy: str = _field("default", "tf.distribute strategy: mirrored = local devices, "
                            "multiworker = TF_CONFIG (TensorFlow only)",
                            choices=lambda: STRATEGIES)
@@ -116,6 +119,14 @@ class TrainConfig:
             raise ValueError(f"unknown augmentation(s) {unknown}; use {AUGMENTATIONS}")
         if not 0.0 <= self.rebalance_lambda <= 1.0:
             raise ValueError(f"rebalance_lambda must be between 0 and 1, got {self.rebalance_lambda}")
+        if self.hint_sampler and not self.model_args.get("hints", False):
+            raise ValueError("hint_sampler is only used by a hint model (model_args hints=true)")
+        from colorizer.hints import HintSampler
+
+        try:
+            HintSampler(**self.hint_sampler)
+        except TypeError as error:
+            raise ValueError(f"bad hint_sampler setting: {error}") from None
         from colorizer.models import model_defaults
 
         defaults = model_defaults(self.model)  # raises for an unknown model

@@ -129,7 +129,7 @@ def cache_size(image_size: int, augment: Sequence[str]) -> int:
 
 def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffle: bool = False,
                  augment: Sequence[str] = (), seed: int | None = None,
-                 drop_remainder: bool = False) -> tf.data.Dataset:
+                 drop_remainder: bool = False, hints=None) -> tf.data.Dataset:
     """Cached uint8 pixels -> batched (L, ab) pairs in Lab units, prefetched.
 
     ``drop_remainder`` drops a last partial batch (for training: every step then has a full batch,
@@ -137,6 +137,12 @@ def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffl
 
     ``augment`` may hold "flip" (random horizontal flip) and "crop" (random resized crop; the
     pixels must then be cached at :func:`cache_size`).
+
+    ``hints`` (a :class:`colorizer.hints.HintSampler`) adds a third item, each photo's simulated
+    hint map (the network's hint input, :func:`colorizer.hints.hint_maps`): (L, ab, hints). The
+    n-th photo of an iteration gets the hints of the n-th key of a random stream seeded with the
+    sampler's seed; with ``shuffle`` the stream is redrawn every epoch, without (validation)
+    every epoch gets the same hints.
     """
     unknown = set(augment) - {"flip", "crop"}
     if unknown:
@@ -153,11 +159,41 @@ def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffl
                               tf.uint8), num_parallel_calls=tf.data.AUTOTUNE)
     if "flip" in augment:
         dataset = dataset.map(tf.image.random_flip_left_right, num_parallel_calls=tf.data.AUTOTUNE)
+    if hints is not None:
+        return _with_hints(dataset, hints, batch_size, shuffle, drop_remainder)
     return (
         dataset.batch(batch_size, drop_remainder=drop_remainder)
         .map(to_lab_pair, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def _with_hints(dataset: tf.data.Dataset, hints, batch_size: int, shuffle: bool,
+                drop_remainder: bool) -> tf.data.Dataset:
+    keys = tf.data.Dataset.random(seed=hints.seed, rerandomize_each_iteration=shuffle)
+
+    def triple(rgb, key):
+        lightness, ab = to_lab_pair(rgb)
+        return lightness, ab, hints.maps(ab, key)
+
+    return (
+        tf.data.Dataset.zip((dataset, keys))
+        .map(triple, num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch_size, drop_remainder=drop_remainder)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def hint_samplers(config):
+    """(training, validation) :class:`~colorizer.hints.HintSampler` of a hint model's config
+    (model_args hints), (None, None) otherwise. Validation draws from another seed, the same
+    hints every epoch."""
+    if not config.model_args.get("hints", False):
+        return None, None
+    from colorizer.hints import HintSampler
+
+    train = HintSampler(**{"seed": config.seed, **config.hint_sampler})
+    return train, dataclasses.replace(train, seed=train.seed + 1)
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -179,6 +215,7 @@ class TfDataSource:
 
     def check(self, config) -> None:
         make_dataset(np.zeros((0, 8, 8, 3), np.uint8), 8, 1, augment=config.augment)
+        hint_samplers(config)
 
     def scope(self):
         return self.strategy.scope()
@@ -195,10 +232,12 @@ class TfDataSource:
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = (
             tf.data.experimental.AutoShardPolicy.DATA)
+        train_hints, val_hints = hint_samplers(config)
         if training:
             dataset = make_dataset(pixels, config.image_size, config.batch_size, shuffle=True,
                                    augment=config.augment, seed=config.seed,
-                                   drop_remainder=len(pixels) >= config.batch_size)
+                                   drop_remainder=len(pixels) >= config.batch_size,
+                                   hints=train_hints)
         else:
             # Keras cannot split a partial batch unevenly across replicas, so under a
             # multi-replica strategy the last partial validation batch is left out.
@@ -208,5 +247,5 @@ class TfDataSource:
                 print(f"{replicas} replicas: validating on {len(pixels) - uneven} of "
                       f"{len(pixels)} images (whole batches)", file=sys.stderr)
             dataset = make_dataset(pixels, config.image_size, config.batch_size,
-                                   drop_remainder=bool(uneven))
+                                   drop_remainder=bool(uneven), hints=val_hints)
         return dataset.map(pair, num_parallel_calls=tf.data.AUTOTUNE).with_options(options)

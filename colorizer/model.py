@@ -28,6 +28,7 @@ import keras
 import numpy as np
 
 from colorizer import color, quantization
+from colorizer.hints import HINT_CHANNELS
 from colorizer.models.registry import ModelSpec, build_network, model_defaults
 
 # Resized copies (render sizes) kept per model; each holds a full copy of the weights.
@@ -59,6 +60,11 @@ class Colorizer:
     @property
     def image_size(self) -> int:
         return self.spec.image_size
+
+    @property
+    def has_hints(self) -> bool:
+        """Whether the network takes colour hints besides L (built with ``hints=True``)."""
+        return bool(self.spec.args.get("hints", False))
 
     @property
     def encoder_name(self) -> str | None:
@@ -162,17 +168,27 @@ class Colorizer:
         self._resized.move_to_end(size)
         return self._resized[size]
 
-    def predict_ab(self, lightness, temperature: float | None = None) -> np.ndarray:
+    def predict_ab(self, lightness, temperature: float | None = None, *, hints=None
+                   ) -> np.ndarray:
         """Batch of L (N, S, S, 1) in 0..100 at the model's size -> ab (N, S, S, 2) in Lab units.
+
+        ``hints``: a hint model's hint maps (N, S, S, 5) (:func:`colorizer.hints.hint_maps`;
+        default none).
 
         A classification head's distribution is decoded with the annealed mean at
         ``temperature`` (default 0.38; lower is more vivid) and upsampled to the input size.
         """
         temperature = self.check_temperature(temperature)
         lightness = np.asarray(lightness, np.float32)
+        inputs = color.normalize_l(lightness)
+        if self.has_hints:  # no hint maps: zeros, the model's colour without hints
+            inputs = {"lightness": inputs, "hints": np.zeros(lightness.shape[:3] + (
+                HINT_CHANNELS,), np.float32) if hints is None else np.asarray(hints, np.float32)}
+        elif hints is not None:
+            raise ValueError(f"this {self.architecture} was built without hint inputs")
         # predict_on_batch runs Keras' compiled predict function (traced once per input shape):
         # an eager call walks the layers in Python, which costs more than the network at 128 px.
-        output = self.network.predict_on_batch(color.normalize_l(lightness))
+        output = self.network.predict_on_batch(inputs)
         if temperature is None:
             return np.asarray(color.denormalize_ab(output))
         return np.asarray(quantization.decode(output, lightness.shape[1], temperature))
@@ -209,12 +225,16 @@ class Colorizer:
     # --- training ---------------------------------------------------------------------------
 
     @staticmethod
-    def training_pair(lightness, ab):
+    def training_pair(lightness, ab, hints=None):
         """A Lab batch (L in 0..100, ab in Lab units) -> (network input, network target).
 
+        A hint model's batches carry a third item, the hint maps (already the network's scale,
+        :func:`colorizer.hints.hint_maps`); its input is then ``{"lightness", "hints"}``.
         Written with plain arithmetic on the inputs, so it runs inside tf.data maps and on NumPy.
         """
-        return color.normalize_l(lightness), color.normalize_ab(ab)
+        if hints is None:
+            return color.normalize_l(lightness), color.normalize_ab(ab)
+        return {"lightness": color.normalize_l(lightness), "hints": hints}, color.normalize_ab(ab)
 
     def objective(self, rebalance_lambda: float = quantization.REBALANCE_LAMBDA):
         """(loss, metrics) to compile the network with for its head; a classification head
@@ -246,12 +266,11 @@ class Colorizer:
         folder, Hub repo id) into this one.
 
         The source may be built differently (e.g. the other head, or without an input this one
-        has): then every layer the two share is copied and the others keep their initialisation.
+        has): then every layer the two share (same name and weight shapes) is copied and the
+        others keep their initialisation (a hint model's hint layers: zero).
         """
-        import warnings
-
         from colorizer.hub import resolve
-        from colorizer.pretrained import WEIGHTS_NAME, read_config
+        from colorizer.pretrained import WEIGHTS_NAME, load_pretrained, read_config
 
         folder = resolve(name_or_path)
         config = read_config(folder)
@@ -267,9 +286,27 @@ class Colorizer:
             self.network.load_weights(folder / WEIGHTS_NAME)
             print(f"starting from the weights of {name_or_path}", file=sys.stderr)
             return
-        with warnings.catch_warnings():  # Keras lists the layers it skipped; we say it once below
-            warnings.simplefilter("ignore")
-            self.network.load_weights(folder / WEIGHTS_NAME, skip_mismatch=True)
-        print(f"starting from the layers shared with {name_or_path}, which differs in "
-              f"{', '.join(differs)}; the other layers start from their initialisation",
-              file=sys.stderr)
+        # Keras weight files address layers by class and position, not name: with layers added
+        # or left out, a file load would put weights in the wrong layers. Copy by name instead.
+        copied, skipped = copy_layers_by_name(load_pretrained(folder).network, self.network)
+        print(f"starting from the {copied} layers shared with {name_or_path}, which differs in "
+              f"{', '.join(differs)}; the other layers start from their initialisation"
+              + (f" (not copied: {', '.join(skipped)})" if skipped else ""), file=sys.stderr)
+
+
+def copy_layers_by_name(source: keras.Model, target: keras.Model) -> tuple[int, list[str]]:
+    """Copy each layer of ``source`` with weights into ``target``'s layer of the same name and
+    weight shapes; returns how many were copied and the names of those that had no match."""
+    copied, skipped = 0, []
+    names = {layer.name for layer in target.layers}
+    for layer in source.layers:
+        weights = layer.get_weights()
+        if not weights:
+            continue
+        match = target.get_layer(layer.name) if layer.name in names else None
+        if match is None or [w.shape for w in match.get_weights()] != [w.shape for w in weights]:
+            skipped.append(layer.name)
+            continue
+        match.set_weights(weights)
+        copied += 1
+    return copied, skipped

@@ -10,6 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from colorizer.hints import HINT_CHANNELS
 from colorizer.models import efficientnet_lite as lite
 from colorizer.models.heads import check_head, classification_head
 from colorizer.models.registry import register_model
@@ -92,7 +93,7 @@ DECODER_CHANNELS = (192, 96, 64, 32, 24)  # lite0_unet's levels, from the deepes
 @register_model(size_multiple=32)
 def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
                decoder_channels: tuple[int, ...] | None = None, head: str = "regression",
-               encoder_scale: int = 1) -> keras.Model:
+               encoder_scale: int = 1, hints: bool = False) -> keras.Model:
     """EfficientNet-Lite0 (ImageNet) U-Net: skips at strides 2-32, bilinear decoder (Adam).
 
     ``encoder_scale`` 2 shows the encoder the photo upsampled twice (256 px for a 128 px model,
@@ -104,10 +105,24 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
     The classification head reads the decoder at 1/2 of the input size (the last, full-size
     level and its ``decoder_channels`` entry are not built): a 261-way softmax per pixel at full
     size would cost four times the memory for colour that is upsampled anyway.
+
+    ``hints`` adds a second input ``hints`` (S, S, 5; :func:`colorizer.hints.hint_maps`: the
+    hinted ab, their mask and their inverse-distance fill) for user-guided colouring (Zhang et al.
+    2017). It joins the decoder, not the encoder: the pretrained encoder expects a gray photo,
+    while the decoder is where colour is formed, at every scale. The map is average-pooled to each
+    decoder level and added to that level's upsampled features through a 1x1 conv, and once
+    more to the ab output before its tanh. Those convs have no bias and start at zero, so with
+    no hints (a map of zeros) the model computes exactly what the same model without hints does,
+    and one warm-started from a hint-less model (``train.warm_start`` copies the layers by name)
+    starts out colouring exactly as it did. Regression head only.
     """
     check_head(head)
+    if hints and head != "regression":
+        raise ValueError("hints=True needs the regression head (a classification head does not "
+                         "take hints yet)")
     _check_encoder_scale("lite0_unet", image_size, encoder_scale)
     inputs = keras.Input((image_size, image_size, 1), name="lightness")
+    hint_map = keras.Input((image_size, image_size, HINT_CHANNELS), name="hints") if hints else None
     rgb = _to_encoder_size(_gray_as_rgb(inputs), encoder_scale)
     skips = _encoder(image_size * encoder_scale, weights, lite.FEATURE_LAYERS)(rgb)
     x = skips[-1]
@@ -127,9 +142,26 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
     for level, (level_skips, channels) in enumerate(levels):
         x = layers.Conv2D(channels, 1, name=f"up{level}_reduce")(x)
         x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_resize")(x)
+        if hints:
+            x = _add_hints(x, hint_map, channels, image_size, f"up{level}")
         x = layers.Concatenate(name=f"up{level}_skip")([x, *level_skips])
         x = _conv_block(x, channels, f"up{level}")
     if head == "classification":
         return keras.Model(inputs, classification_head(x), name="lite0_unet")
-    outputs = layers.Conv2D(2, 1, activation="tanh", name="ab")(x)
-    return keras.Model(inputs, outputs, name="lite0_unet")
+    if not hints:
+        outputs = layers.Conv2D(2, 1, activation="tanh", name="ab")(x)
+        return keras.Model(inputs, outputs, name="lite0_unet")
+    x = layers.Conv2D(2, 1, name="ab")(x)  # the same layer as above, its tanh applied after
+    x = _add_hints(x, hint_map, 2, image_size, "ab")
+    outputs = layers.Activation("tanh", name="ab_tanh")(x)
+    return keras.Model({"lightness": inputs, "hints": hint_map}, outputs, name="lite0_unet")
+
+
+def _add_hints(x, hint_map, channels: int, image_size: int, name: str):
+    """``x`` + a zero-initialised, bias-free 1x1 conv of the hint map pooled to x's size."""
+    factor = image_size // x.shape[1]
+    if factor > 1:
+        hint_map = layers.AveragePooling2D(factor, name=f"{name}_hints_pool")(hint_map)
+    steer = layers.Conv2D(channels, 1, use_bias=False, kernel_initializer="zeros",
+                          name=f"{name}_hints")(hint_map)
+    return layers.Add(name=f"{name}_hinted")([x, steer])
