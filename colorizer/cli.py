@@ -100,10 +100,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from colorizer.evaluate import evaluate, format_table
     from colorizer.hub import from_pretrained
 
+    if args.hints is not None:
+        from colorizer.evaluate_hints import parse_counts
+
+        counts = parse_counts(args.hints)  # a bad list fails before the model loads
+        if args.record_in:
+            raise ValueError("--record-in records the evaluation without hints; drop --hints")
     model = from_pretrained(args.model)
     # A timestamped default folder, so an earlier evaluation of the same model is kept.
     output = args.output or (Path("runs") / f"evaluate-{Path(args.model).name}-{args.split}-"
                              f"{time.strftime('%Y%m%d-%H%M%S')}")
+    if args.hints is not None:
+        return _evaluate_hints(args, model, counts, output)
     summary = evaluate(model, args.data, split=args.split, batch_size=args.batch_size,
                        limit=args.limit, grid_images=args.grid, output=output,
                        temperature=args.temperature)
@@ -115,6 +123,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from colorizer.export import record_evaluation
 
         print(f"recorded in {record_evaluation(args.record_in, summary)} and its model card")
+    return 0
+
+
+def _evaluate_hints(args: argparse.Namespace, model, counts: list[int], output) -> int:
+    from colorizer.evaluate_hints import CURVES_NAME, METRICS_NAME, evaluate_hints, format_table
+
+    summary = evaluate_hints(model, args.data, counts, split=args.split,
+                             batch_size=args.batch_size, limit=args.limit, output=output)
+    print(f"{summary['model']} on {summary['data']} ({summary['split']}, {summary['images']} "
+          f"images, {summary['image_size']} px), hints sampled from the ground truth (seed "
+          f"{summary['hint_seed']})")
+    print(format_table(summary))
+    print(f"wrote {Path(output) / METRICS_NAME} and {Path(output) / CURVES_NAME}")
     return 0
 
 
@@ -357,6 +378,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     evaluate.add_argument("--record-in", metavar="WEIGHT_FOLDER",
                           help="also store this evaluation in a weight folder's metrics.json "
                           "and model card (its training record is kept)")
+    evaluate.add_argument("--hints", metavar="N,N,...",
+                          help="evaluate a hint model with N hints per photo sampled from the "
+                          "ground truth (fixed seed), beside their inverse-distance fill, e.g. "
+                          "0,10 or 0,1,2,5,10,20,50 (curves in hint_curves.png)")
     evaluate.set_defaults(func=cmd_evaluate)
 
     prior = commands.add_parser("prior", help="compute the colour prior of a training set")

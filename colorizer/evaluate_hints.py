@@ -1,0 +1,152 @@
+"""Evaluation with simulated user hints (``colorizer evaluate --hints 0,1,2,5,10``).
+
+For each number of hints N, every photo gets N points sampled from its own ground truth with a
+fixed seed (the training simulator's patches, :class:`colorizer.hints.HintSampler` with
+``count=N``). Two predictors are scored on the same hints:
+
+  model     the hint model's prediction
+  idw_fill  the non-learned baseline: the hints' ab spread by inverse-distance weighting (the
+            fill channels of the model's own hint input), over the photo's own L
+
+Metrics as :mod:`colorizer.evaluate`: ab MSE at model size (Lab units) and PSNR of the
+full-resolution RGB result. The curves against N are drawn like Zhang et al. 2017, figure 4.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from colorizer import color, data, metrics
+from colorizer.hints import HintSampler
+from colorizer.images import read_image
+from colorizer.inference import compose, lightness_of
+from colorizer.models import get_spec
+
+PREDICTORS = ("model", "idw_fill")
+METRICS_NAME = "hint_metrics.json"
+CURVES_NAME = "hint_curves.png"
+
+
+def parse_counts(text: str) -> list[int]:
+    """"0,1,10" -> [0, 1, 10]; a clear ValueError for anything else."""
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"--hints takes comma-separated numbers of hints, e.g. 0,10; got {text!r}"
+                         ) from None
+    if not counts or min(counts) < 0:
+        raise ValueError(f"--hints takes numbers of hints >= 0, e.g. 0,10; got {text!r}")
+    return sorted(set(counts))
+
+
+def has_hints(model) -> bool:
+    """Whether ``model`` takes a hint map (built with ``hints=True``)."""
+    return bool(get_spec(model).args.get("hints", False))
+
+
+def _predict(model, pixels: np.ndarray, count: int, batch_size: int, seed: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Model-size ab (Lab units): truth, model prediction and IDW fill, for ``count`` hints."""
+    sampler = HintSampler(count=count, seed=seed)
+    truths, predictions, fills = [], [], []
+    for inputs, ab in data.make_dataset(pixels, pixels.shape[1], batch_size, hints=sampler):
+        predictions.append(color.denormalize_ab(np.asarray(model(inputs, training=False))))
+        fills.append(color.denormalize_ab(inputs["hints"].numpy()[..., 3:5]))
+        truths.append(color.denormalize_ab(ab.numpy()))
+    return np.concatenate(truths), np.concatenate(predictions), np.concatenate(fills)
+
+
+def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
+                   split: str | None = "val", batch_size: int = 32, limit: int = 0,
+                   seed: int = 0, val_fraction: float = 0.2,
+                   output: str | Path | None = None) -> dict[str, Any]:
+    """Score ``model`` and the IDW fill with each number of hints in ``counts``.
+
+    Writes hint_metrics.json and hint_curves.png to ``output`` when given."""
+    if not has_hints(model):
+        raise ValueError(f"{get_spec(model).architecture} was built without hint inputs; "
+                         "evaluating with hints needs a hint model (model_args hints=True)")
+    counts = sorted(set(int(n) for n in counts))
+    if not counts or counts[0] < 0:
+        raise ValueError(f"numbers of hints must be >= 0, got {list(counts)}")
+    size = get_spec(model).image_size
+    paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
+    if limit:
+        paths = paths[:limit]
+    pixels, kept, report = data.load_images(paths, size, skip_grayscale=False)
+    if not kept:
+        raise ValueError(f"no readable images in {data_path} ({split})")
+    results: dict[str, dict[str, dict[str, float]]] = {name: {} for name in PREDICTORS}
+    for count in counts:
+        ab_true, ab_model, ab_fill = _predict(model, pixels, count, batch_size, seed)
+        predictions = {"model": ab_model, "idw_fill": ab_fill}
+        psnrs = {name: [] for name in PREDICTORS}
+        for index, path in enumerate(kept):
+            rgb, _ = read_image(path)
+            original = np.round(rgb * 255.0).astype(np.uint8)
+            lightness = lightness_of(rgb)
+            for name in PREDICTORS:
+                psnrs[name].append(metrics.psnr(compose(lightness, predictions[name][index]),
+                                                original))
+        for name in PREDICTORS:
+            results[name][str(count)] = {"ab_mse": metrics.ab_mse(predictions[name], ab_true),
+                                         "psnr": float(np.mean(psnrs[name]))}
+    summary: dict[str, Any] = {
+        "data": str(data_path),
+        "split": split,
+        "images": len(kept),
+        "skipped_unreadable": report.unreadable,
+        "image_size": size,
+        "model": get_spec(model).architecture,
+        "model_args": get_spec(model).args,
+        "hints": counts,
+        "hint_seed": seed,
+        "results": results,
+    }
+    if output is not None:
+        output = Path(output)
+        output.mkdir(parents=True, exist_ok=True)
+        (output / METRICS_NAME).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        plot_curves(summary, output / CURVES_NAME)
+    return summary
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    """The results of :func:`evaluate_hints` as a Markdown table, one row per number of hints."""
+    lines = ["| hints | model ab MSE | model PSNR dB | IDW fill ab MSE | IDW fill PSNR dB |",
+             "| --- | --- | --- | --- | --- |"]
+    for count in summary["hints"]:
+        model, fill = (summary["results"][name][str(count)] for name in PREDICTORS)
+        lines.append(f"| {count} | {model['ab_mse']:.2f} | {model['psnr']:.2f} | "
+                     f"{fill['ab_mse']:.2f} | {fill['psnr']:.2f} |")
+    return "\n".join(lines)
+
+
+def plot_curves(summary: dict[str, Any], path: Path) -> None:
+    """PSNR and ab MSE against the number of hints, model and IDW fill (the paper's figure)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = summary["hints"]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, key, title in ((axes[0], "psnr", "PSNR (dB)"), (axes[1], "ab_mse", "ab MSE")):
+        for name, label in (("model", summary["model"] + " with hints"),
+                            ("idw_fill", "inverse-distance fill of the hints")):
+            axis.plot(counts, [summary["results"][name][str(n)][key] for n in counts], "o-",
+                      label=label)
+        if len(counts) > 1 and counts[0] == 0 and counts[-1] / max(counts[1], 1) > 10:
+            axis.set_xscale("symlog", linthresh=1)
+        axis.set_xlabel("ground-truth hints per photo")
+        axis.set_title(f"{title}, {summary['images']} {summary['split'] or ''} photos at "
+                       f"{summary['image_size']} px")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
