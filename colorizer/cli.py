@@ -25,13 +25,13 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _model_args(pairs: list[str]) -> dict:
-    """--model-arg key=value pairs; values are parsed as JSON when they can be."""
+def _model_args(pairs: list[str], flag: str = "--model-arg") -> dict:
+    """--model-arg (or ``flag``) key=value pairs; values are parsed as JSON when they can be."""
     args = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise SystemExit(f"--model-arg expects key=value, got {pair!r}")
+            raise SystemExit(f"{flag} expects key=value, got {pair!r}")
         try:
             args[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -72,6 +72,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     model_args = _model_args(overrides.pop("model_args", []))
     model_args |= {"width": args.width} if args.width is not None else {}
     model_args |= {"head": args.head} if args.head else {}
+    hint_sampler = _model_args(overrides.pop("hint_sampler", []), "--hint-sampler")
     if args.resume:
         run = Path(args.resume)
         if not (run / "config.json").is_file():
@@ -88,7 +89,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         config = TrainConfig()
     config = dataclasses.replace(config, **overrides,
-                                 model_args={**config.model_args, **model_args})
+                                 model_args={**config.model_args, **model_args},
+                                 hint_sampler={**config.hint_sampler, **hint_sampler})
     if not config.model or not config.data:
         raise SystemExit("train needs --model and --data (or --config FILE, or --resume RUN)")
     run = train(config, resume=bool(args.resume))
@@ -321,6 +323,9 @@ def _add_config_flags(parser: argparse.ArgumentParser, *, with_choices: bool) ->
         choices = field.metadata["choices"]
         if field.name == "model_args":
             parser.add_argument("--model-arg", dest="model_args", action="append",
+                                metavar="KEY=VALUE", help=help + "; repeatable, JSON values")
+        elif field.name == "hint_sampler":
+            parser.add_argument("--hint-sampler", dest="hint_sampler", action="append",
                                 metavar="KEY=VALUE", help=help + "; repeatable, JSON values")
         elif field.name == "augment":
             parser.add_argument("--augment", type=lambda text: [a for a in text.split(",") if a],

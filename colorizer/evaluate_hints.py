@@ -24,7 +24,6 @@ from colorizer import color, data, metrics
 from colorizer.hints import HintSampler
 from colorizer.images import read_image
 from colorizer.inference import compose, lightness_of
-from colorizer.models import get_spec
 
 PREDICTORS = ("model", "idw_fill")
 METRICS_NAME = "hint_metrics.json"
@@ -43,20 +42,17 @@ def parse_counts(text: str) -> list[int]:
     return sorted(set(counts))
 
 
-def has_hints(model) -> bool:
-    """Whether ``model`` takes a hint map (built with ``hints=True``)."""
-    return bool(get_spec(model).args.get("hints", False))
-
-
 def _predict(model, pixels: np.ndarray, count: int, batch_size: int, seed: int
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Model-size ab (Lab units): truth, model prediction and IDW fill, for ``count`` hints."""
     sampler = HintSampler(count=count, seed=seed)
     truths, predictions, fills = [], [], []
-    for inputs, ab in data.make_dataset(pixels, pixels.shape[1], batch_size, hints=sampler):
-        predictions.append(color.denormalize_ab(np.asarray(model(inputs, training=False))))
-        fills.append(color.denormalize_ab(inputs["hints"].numpy()[..., 3:5]))
-        truths.append(color.denormalize_ab(ab.numpy()))
+    for lightness, ab, hints in data.make_dataset(pixels, pixels.shape[1], batch_size,
+                                                  hints=sampler):
+        hints = hints.numpy()
+        predictions.append(model.predict_ab(lightness.numpy(), hints=hints))
+        fills.append(color.denormalize_ab(hints[..., 3:5]))
+        truths.append(ab.numpy())
     return np.concatenate(truths), np.concatenate(predictions), np.concatenate(fills)
 
 
@@ -67,13 +63,13 @@ def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
     """Score ``model`` and the IDW fill with each number of hints in ``counts``.
 
     Writes hint_metrics.json and hint_curves.png to ``output`` when given."""
-    if not has_hints(model):
-        raise ValueError(f"{get_spec(model).architecture} was built without hint inputs; "
-                         "evaluating with hints needs a hint model (model_args hints=True)")
+    if not model.has_hints:
+        raise ValueError(f"this {model.architecture} was built without hint inputs; evaluating "
+                         "with hints needs a hint model (model_args hints=true)")
     counts = sorted(set(int(n) for n in counts))
     if not counts or counts[0] < 0:
         raise ValueError(f"numbers of hints must be >= 0, got {list(counts)}")
-    size = get_spec(model).image_size
+    size = model.image_size
     paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
     if limit:
         paths = paths[:limit]
@@ -101,8 +97,8 @@ def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
         "images": len(kept),
         "skipped_unreadable": report.unreadable,
         "image_size": size,
-        "model": get_spec(model).architecture,
-        "model_args": get_spec(model).args,
+        "model": model.architecture,
+        "model_args": model.spec.args,
         "hints": counts,
         "hint_seed": seed,
         "results": results,

@@ -7,13 +7,16 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from colorizer import color, create_model, data
+from colorizer import Colorizer, color, create_model, data
+from colorizer.config import TrainConfig
+from colorizer.data import TfDataSource
 from colorizer.cli import main
 from colorizer.evaluate_hints import evaluate_hints, format_table, parse_counts
 from colorizer.hints import HintSampler, hint_maps, idw_fill, patch_means
-from colorizer.pretrained import save_pretrained
-from colorizer.train import copy_weights_by_name, warm_start
-from tests.conftest import colourful_image
+from colorizer.arrays import ArraySource
+from colorizer.model import copy_layers_by_name
+from colorizer.train import train
+from conftest import colourful_image
 
 
 def test_hint_maps_hold_the_patches_their_mask_and_an_exact_fill_at_the_points():
@@ -92,17 +95,39 @@ def test_hint_batches_are_fixed_for_validation_and_redrawn_for_training():
     images = np.stack([colourful_image(i, (16, 16)) for i in range(6)])
     sampler = HintSampler(seed=3)
     val = data.make_dataset(images, 16, 6, hints=sampler)
-    (inputs, ab), (again, _) = next(iter(val)), next(iter(val))
-    assert set(inputs) == {"lightness", "hints"} and inputs["hints"].shape == (6, 16, 16, 5)
-    np.testing.assert_array_equal(inputs["hints"], again["hints"])
-    # The hints are those of the photo's own ab.
-    mask = inputs["hints"].numpy()[..., 2] > 0
-    assert mask.any()
+    (lightness, ab, hints), (_, _, again) = next(iter(val)), next(iter(val))
+    assert lightness.shape == (6, 16, 16, 1) and hints.shape == (6, 16, 16, 5)
+    np.testing.assert_array_equal(hints, again)
     train = data.make_dataset(images, 16, 6, shuffle=True, seed=0, hints=sampler)
-    epochs = [next(iter(train))[0]["hints"].numpy() for _ in range(2)]
+    epochs = [next(iter(train))[2].numpy() for _ in range(2)]
     assert not np.array_equal(*epochs)
     fresh = data.make_dataset(images, 16, 6, shuffle=True, seed=0, hints=sampler)
-    np.testing.assert_array_equal(next(iter(fresh))[0]["hints"], epochs[0])
+    np.testing.assert_array_equal(next(iter(fresh))[2], epochs[0])
+
+
+def test_hints_come_from_each_photos_own_colour_and_reach_the_network_input():
+    colours = np.array([[200, 30, 30], [30, 160, 40], [40, 60, 220], [230, 200, 40]], np.uint8)
+    images = np.broadcast_to(colours[:, None, None, :], (4, 16, 16, 3)).copy()
+    _, ab, hints = next(iter(data.make_dataset(images, 16, 4, hints=HintSampler(count=3))))
+    ab, hints = ab.numpy(), hints.numpy()
+    for photo in range(4):
+        mask = hints[photo, ..., 2] > 0
+        assert mask.any()
+        np.testing.assert_allclose(hints[photo][mask][:, :2] * color.AB_SCALE,
+                                   ab[photo][mask], atol=1e-3)
+        np.testing.assert_allclose(hints[photo, ..., 3:] * color.AB_SCALE, ab[photo], atol=1e-3)
+    config = TrainConfig(model="lite0_unet", data="unused", model_args={"hints": True},
+                         batch_size=4, image_size=16)
+    batch = next(iter(TfDataSource().batches(images, config, Colorizer.training_pair,
+                                             training=False)))
+    inputs, target = batch
+    assert set(inputs) == {"lightness", "hints"}
+    np.testing.assert_allclose(target, ab / color.AB_SCALE, atol=1e-6)
+    with pytest.raises(ValueError, match="only used by a hint model"):
+        TrainConfig(model="lite0_unet", data="x", hint_sampler={"p": 0.5}).resolved()
+    with pytest.raises(ValueError, match="bad hint_sampler"):
+        TrainConfig(model="lite0_unet", data="x", model_args={"hints": True},
+                    hint_sampler={"q": 0.5}).resolved()
 
 
 def _models():
@@ -113,34 +138,44 @@ def _models():
 
 def test_a_warm_started_hint_model_colours_as_its_source_until_it_learns(tmp_path):
     base, hinted = _models()
-    assert set(hinted.input) == {"lightness", "hints"}
-    folder = save_pretrained(base, tmp_path / "base")
-    warm_start(hinted, str(folder))
+    assert hinted.has_hints and not base.has_hints
+    assert set(hinted.network.input) == {"lightness", "hints"}
+    folder = base.save_pretrained(tmp_path / "base")
+    hinted.warm_start(str(folder))
     rng = np.random.default_rng(0)
     lightness = rng.uniform(-0.5, 0.5, (2, 32, 32, 1)).astype(np.float32)
     hints = rng.uniform(-1, 1, (2, 32, 32, 5)).astype(np.float32)
-    expected = np.asarray(base(lightness))
+    expected = np.asarray(base.network(lightness))
     for hint_map in (np.zeros_like(hints), hints):  # zero-initialised: no effect yet
-        out = np.asarray(hinted({"lightness": lightness, "hints": hint_map}))
+        out = np.asarray(hinted.network({"lightness": lightness, "hints": hint_map}))
         np.testing.assert_allclose(out, expected, atol=1e-6)
     # The hint layers are the new ones, at zero, with no bias.
-    new = [layer for layer in hinted.layers if layer.name.endswith("_hints")]
+    new = [layer for layer in hinted.network.layers if layer.name.endswith("_hints")]
     assert [layer.name for layer in new] == ["up0_hints", "up1_hints", "up2_hints", "up3_hints",
                                              "up4_hints", "ab_hints"]
     assert all(len(layer.get_weights()) == 1 and not layer.get_weights()[0].any() for layer in new)
     # Once a hint layer is not zero, the hints steer the colour.
-    kernel = hinted.get_layer("ab_hints").get_weights()[0]
-    hinted.get_layer("ab_hints").set_weights([np.ones_like(kernel)])
-    assert not np.allclose(np.asarray(hinted({"lightness": lightness, "hints": hints})), expected)
+    # predict_ab gives a hint model no hints unless asked to.
+    np.testing.assert_allclose(hinted.predict_ab(lightness * 100 + 50), base.predict_ab(
+        lightness * 100 + 50), atol=1e-4)
+    with pytest.raises(ValueError, match="without hint inputs"):
+        base.predict_ab(lightness, hints=hints)
+    # Once a hint layer is not zero, the hints steer the colour.
+    layer = hinted.network.get_layer("ab_hints")
+    layer.set_weights([np.ones_like(layer.get_weights()[0])])
+    steered = np.asarray(hinted.network({"lightness": lightness, "hints": hints}))
+    assert not np.allclose(steered, expected)
 
 
-def test_weights_are_copied_by_name_or_refused():
+def test_layers_are_copied_by_name_where_name_and_shapes_match():
     base, hinted = _models()
-    assert copy_weights_by_name(base, hinted) == len([l for l in base.layers if l.get_weights()])
+    with_weights = [layer.name for layer in base.network.layers if layer.get_weights()]
+    assert copy_layers_by_name(base.network, hinted.network) == (len(with_weights), [])
     other = create_model("lite0_unet", image_size=32, weights=None, hints=True,
                          decoder_channels=(8, 8, 8, 8, 8))
-    with pytest.raises(ValueError, match="other weight shapes"):
-        copy_weights_by_name(base, other)
+    copied, skipped = copy_layers_by_name(base.network, other.network)
+    assert "up0_conv1" in skipped and "efficientnet_lite0" not in skipped
+    assert copied + len(skipped) == len(with_weights)
     with pytest.raises(ValueError, match="regression head"):
         create_model("lite0_unet", image_size=32, weights=None, hints=True, head="classification")
 
@@ -160,7 +195,7 @@ def four_photos(tmp_path):
 
 def test_evaluate_hints_scores_the_model_beside_the_fill(four_photos, tmp_path):
     base, hinted = _models()
-    copy_weights_by_name(base, hinted)
+    copy_layers_by_name(base.network, hinted.network)
     with pytest.raises(ValueError, match="without hint inputs"):
         evaluate_hints(base, four_photos, [0, 10], split=None)
     summary = evaluate_hints(hinted, four_photos, [10, 0, 2], split=None,
@@ -189,14 +224,31 @@ def test_hint_counts_are_checked():
 
 def test_cli_evaluate_with_hints(four_photos, tmp_path, capsys):
     base, hinted = _models()
-    folder = save_pretrained(hinted, tmp_path / "hinted")
+    folder = hinted.save_pretrained(tmp_path / "hinted")
     assert main(["evaluate", "--model", str(folder), "--data", str(four_photos), "--split",
                  "val", "--hints", "0,5", "--output", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "| 5 |" in out and (tmp_path / "out" / "hint_curves.png").is_file()
     assert main(["evaluate", "--model", str(folder), "--data", str(four_photos),
                  "--hints", "x"]) != 0
-    plain = save_pretrained(base, tmp_path / "plain")
+    plain = base.save_pretrained(tmp_path / "plain")
     assert main(["evaluate", "--model", str(plain), "--data", str(four_photos),
                  "--hints", "0"]) != 0
     assert "without hint inputs" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the folder's unreadable and gray files
+def test_a_hint_model_trains_from_a_model_without_hints(image_folder, tmp_path):
+    base = create_model("lite0_unet", image_size=32, weights=None).save_pretrained(
+        tmp_path / "base")
+    config = TrainConfig(model="lite0_unet", data=str(image_folder), output=str(tmp_path / "run"),
+                         epochs=1, batch_size=4, image_size=32, limit=8, val_limit=4,
+                         model_args={"weights": None, "hints": True}, init_from=str(base),
+                         hint_sampler={"no_hint_share": 0.5})
+    run = train(config)
+    trained = Colorizer.from_pretrained(run)
+    assert trained.has_hints
+    assert TrainConfig.load(run / "config.json").hint_sampler == {"no_hint_share": 0.5}
+    assert np.abs(trained.network.get_layer("ab_hints").get_weights()[0]).max() > 0  # it learned
+    with pytest.raises(ValueError, match="tf.data source"):
+        ArraySource().check(config)
