@@ -168,15 +168,19 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     from colorizer.hub import from_pretrained
     from colorizer.images import PNG_COMPRESS_LEVEL, ImageError
 
+    hints = _read_hints(args) if args.hints else None  # a bad file fails before any work
     jobs, skipped = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
     model = from_pretrained(args.model or _default_model()) if jobs else None
     if model is not None:
         model.check_temperature(args.temperature)
+        if hints is not None and not model.has_hints:
+            raise ValueError(f"--hints: this model ({model.architecture}, built without hint "
+                             "inputs) takes no colour hints; use a hint model")
     written = 0
     for source, target in tqdm(jobs, desc="colorizing", unit="image", disable=args.quiet):
         try:
             result = model.colorize(source, temperature=args.temperature,
-                                    max_pixels=args.max_pixels)
+                                    max_pixels=args.max_pixels, hints=hints)
         except ImageError as error:
             skipped.append((source, str(error)))
             continue
@@ -189,6 +193,18 @@ def cmd_colorize(args: argparse.Namespace) -> int:
         for source, why in skipped:
             print(f"  {why}" if why.startswith(str(source)) else f"  {source}: {why}")
     return 0 if written or not skipped else 1
+
+
+def _read_hints(args: argparse.Namespace) -> list:
+    """The --hints file: a JSON list of {"x": .., "y": .., "color": "#rrggbb"} for one photo."""
+    from colorizer.hints import read_hints_json
+
+    if len(args.inputs) != 1 or Path(args.inputs[0]).is_dir():
+        raise ValueError("--hints gives points on one photo: pass exactly one input file")
+    path = Path(args.hints)
+    if not path.is_file():
+        raise FileNotFoundError(f"--hints: {path} does not exist")
+    return read_hints_json(path.read_text())
 
 
 def _default_model() -> str:
@@ -407,6 +423,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                           help="replace existing outputs (inputs are never replaced)")
     colorize.add_argument("--temperature", type=float, help=TEMPERATURE_HELP)
     colorize.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
+    colorize.add_argument("--hints", metavar="HINTS.json",
+                          help='hint models: colour hints for the one input photo, a JSON list '
+                          'of {"x": 10, "y": 20, "color": "#rrggbb"} (pixels of the photo, x to '
+                          'the right, y down, from 0); only their chroma is used')
     colorize.add_argument("--quiet", action="store_true", help="no progress bar")
     colorize.set_defaults(func=cmd_colorize)
 

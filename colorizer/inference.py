@@ -53,10 +53,11 @@ def compose(lightness: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
 
 
 def colorize(image: ImageInput, model, *, size: int | None = None,
-             temperature: float | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
-             ) -> Image.Image:
+             temperature: float | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+             hints=None) -> Image.Image:
     """``model.colorize(image, ...)``: see :meth:`colorizer.Colorizer.colorize`.
 
     >>> result = colorize("photo.jpg", from_pretrained("lite0_unet.flickr8k_128"))  # doctest: +SKIP
     """
-    return model.colorize(image, size=size, temperature=temperature, max_pixels=max_pixels)
+    return model.colorize(image, size=size, temperature=temperature, max_pixels=max_pixels,
+                          hints=hints)

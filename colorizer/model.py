@@ -194,7 +194,7 @@ class Colorizer:
         return np.asarray(quantization.decode(output, lightness.shape[1], temperature))
 
     def colorize(self, image, *, size: int | None = None, temperature: float | None = None,
-                 max_pixels: int | None = None):
+                 max_pixels: int | None = None, hints=None):
         """Colorize ``image`` (path, PIL image or array, any common mode) at its original
         resolution; returns a PIL image.
 
@@ -202,9 +202,13 @@ class Colorizer:
         channel is kept. ``size`` is the render size: the square resolution the model sees
         (default its training size; see :meth:`at_size`). ``temperature`` is the annealed-mean
         temperature of a classification model (0..1, default 0.38; lower gives more vivid
-        colour). Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or
-        over-large input (more than ``max_pixels`` pixels, default
-        ``colorizer.images.DEFAULT_MAX_PIXELS``).
+        colour). ``hints`` (a hint model, :attr:`has_hints`): ``[(x, y, (r, g, b)), ...]`` with
+        x, y in pixels of the original (x to the right, y down, 0-based) and an 8-bit sRGB colour
+        (or "#rrggbb"), of which only the chroma is used: the photo keeps its own lightness.
+        Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or over-large input
+        (more than ``max_pixels`` pixels, default ``colorizer.images.DEFAULT_MAX_PIXELS``) and
+        ValueError for a bad argument (a hint outside the photo, a bad colour, hints for a model
+        without hint inputs).
         """
         from PIL import Image
 
@@ -212,11 +216,22 @@ class Colorizer:
         from colorizer.inference import compose, lightness_of, model_input
 
         self.check_temperature(temperature)  # before any work
+        if hints is not None and not self.has_hints:
+            raise ValueError(f"this model ({self.architecture}, built without hint inputs) takes "
+                             "no colour hints; use a hint model such as lite0_unet_hints")
         model = self.at_size(size)
         rgb, alpha = read_image(image, max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
+        hint_maps = None
+        if hints is not None:
+            from colorizer.hints import hint_maps as to_maps
+            from colorizer.hints import user_points
+
+            height, width = rgb.shape[:2]
+            points = user_points(hints, width, height, model.image_size)
+            hint_maps = np.asarray(to_maps(points, model.image_size))[None]
         lightness = lightness_of(rgb)
         ab_small = model.predict_ab(model_input(lightness, model.image_size)[None],
-                                    temperature)[0]
+                                    temperature, hints=hint_maps)[0]
         result = Image.fromarray(compose(lightness, ab_small), mode="RGB")
         if alpha is not None:
             result.putalpha(Image.fromarray(alpha, mode="L"))
