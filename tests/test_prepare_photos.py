@@ -160,11 +160,11 @@ def test_sources_md_counts(prepared, world):
     text = (prepared / "SOURCES.md").read_text()
     alpha = next(line for line in text.splitlines() if line.startswith("| Alpha"))
     assert f"example.invalid/alpha @ `{world['commit']}`" in alpha
-    # found 10, unreadable 1, gray 1, exact 1, near 2 (1 of a validation photo), kept 5
-    assert "| 10 | 1 | 1 | 1 | 2 (1) | 5 |" in alpha
+    # found 10, unreadable 1, gray 1, exact 1, near 2 (1 of them of a validation photo), kept 5
+    assert "| 10 | 1 | 1 | 1 | 2 | 1 | 5 |" in alpha
     assert "`val_alpha.txt`: 2 of 3" in alpha and "| CC0 |" in alpha
     flick = next(line for line in text.splitlines() if line.startswith("| Flickr-like"))
-    assert "| 3 | 0 | 0 | 0 | 0 (0) | 3 |" in flick and "research only" in flick
+    assert "| 3 | 0 | 0 | 0 | 0 | 0 | 3 |" in flick and "research only" in flick
     assert "alpha 1" in text  # the .DS_Store file, ignored
 
 

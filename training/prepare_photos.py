@@ -388,11 +388,12 @@ def sources_md(sets: list[PhotoSet], photos: list[Photo], ignored: dict[str, int
         f"{GRAY_PIXEL_SHARE:.0%} of the pixels with Lab chroma above {GRAY_CHROMA:g} at "
         f"{PIXELS} px); exact duplicates (same bytes as an earlier photo); near duplicates "
         f"(perceptual hash within {args.threshold} of 64 bits of an earlier photo or of any "
-        "validation photo; in brackets: of a validation photo); kept for training.",
+        "validation photo); how many of those duplicates copy a validation photo (kept out of "
+        "training so that none leaks into it); kept for training.",
         "",
         "| set | repository @ commit | paths | found | unreadable | gray | exact dup. "
-        "| near dup. (of val.) | kept | validation | terms |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| near dup. | dup. of val. | kept | validation | terms |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     val_files = {p.relpath for p in photos if p.split == "val"}
     totals = np.zeros(7, int)
@@ -411,15 +412,13 @@ def sources_md(sets: list[PhotoSet], photos: list[Photo], ignored: dict[str, int
             found = sum(p.set == s.name and p.split == "val" for p in photos)
             source = ", ".join(f"`{p}`" for p in s.val.paths) or f"list `{s.val.list}`"
             how = f"a seeded subset of {s.val.subset}" if s.val.subset else "all"
-            validation = (f"`{s.val.output}`: {len(lists[s.val.output])} of {found} in {source} "
-                          f"({how})")
+            validation = (f"`{s.val.output}`: {len(lists[s.val.output]):,} of {found:,} in "
+                          f"{source} ({how})")
         commit = f" @ `{s.commit}`" if s.commit else ""
-        lines.append(f"| {s.title} | {s.repository}{commit} | {paths} | {row[0]:,} | {row[1]:,} | "
-                     f"{row[2]:,} | {row[3]:,} | {row[4]:,} ({row[5]:,}) | {row[6]:,} | "
-                     f"{validation} | {s.terms} |")
-    t = totals
-    lines.append(f"| **all** | | | {t[0]:,} | {t[1]:,} | {t[2]:,} | {t[3]:,} | {t[4]:,} ({t[5]:,}) "
-                 f"| **{t[6]:,}** | | |")
+        lines.append(f"| {s.title} | {s.repository}{commit} | {paths} | "
+                     + " | ".join(f"{n:,}" for n in row) + f" | {validation} | {s.terms} |")
+    lines.append("| **all** | | | " + " | ".join(f"{n:,}" for n in totals[:-1])
+                 + f" | **{totals[-1]:,}** | | |")
     skipped = {name: n for name, n in ignored.items() if n}
     lines += ["", "Lists: " + ", ".join(f"`{name}` ({len(files):,} photos)"
                                           for name, files in lists.items()) + "."]
@@ -575,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="replace a non-empty output folder")
     parser.add_argument("--threshold", type=int, default=4,
                         help="near duplicates: at most this many of the 64 hash bits differ "
-                        "(default 4)")
+                        "(default 4; phash sets 32 bits, so distances are even)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the validation subsets and the shards' order")
     parser.add_argument("--copy", action="store_true",
