@@ -205,9 +205,12 @@ def test_refuses_to_overwrite_or_to_write_into_the_repository(prep, world, capsy
     assert run(prep, world, output) == 2
     assert "not empty: pass --overwrite" in capsys.readouterr().err
     assert tree(output) == {"keep.txt": b"mine"}
-    assert run(prep, world, SCRIPT.parent.parent / "tests" / "artifacts" / "photos") == 2
-    assert "inside the repository" in capsys.readouterr().err
-    assert not (SCRIPT.parent.parent / "tests" / "artifacts" / "photos").exists()
+    repo = SCRIPT.parent.parent
+    assert run(prep, world, repo / "tests" / "artifacts" / "photos") == 2
+    assert "into the repository" in capsys.readouterr().err
+    assert not (repo / "tests" / "artifacts" / "photos").exists()
+    # data/ is git-ignored: the place for local data sets in a checkout.
+    assert prep.check_output(repo / "data" / "not_made", [], False) == repo / "data" / "not_made"
     assert run(prep, world, world["src"] / "alpha" / "out") == 2
     assert "overlap" in capsys.readouterr().err
 

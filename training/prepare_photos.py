@@ -7,7 +7,7 @@ The sources file names each set: its repository, commit and paths (or list files
 and which of its photos are validation photos. A set's root is ``--src``/NAME (the paths of
 the repository at that commit, e.g. extracted with ``git archive COMMIT PATHS | tar -x``) unless
 ``--root NAME=DIR`` says otherwise. Every photo file is decoded (unreadable ones are counted and
-skipped); near-gray photos (``colorizer.data``'s GRAY_CHROMA / GRAY_PIXEL_SHARE, judged at
+skipped); near-gray photos (``colorizer.listing``'s GRAY_CHROMA / GRAY_PIXEL_SHARE, judged at
 128 px as the training loader does) are dropped, and so are training photos whose bytes equal an
 earlier photo's or whose 64-bit perceptual hash (``imagehash.phash``) is within ``--threshold``
 bits of an earlier photo's or of ANY validation photo's, so no validation photo leaks into
@@ -35,6 +35,7 @@ import multiprocessing
 import os
 import random
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,14 +43,13 @@ from typing import Iterable, Iterator
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import imagehash  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage.color import rgb2lab  # noqa: E402
 
-from colorizer.data import GRAY_CHROMA, GRAY_PIXEL_SHARE, IMAGE_EXTENSIONS  # noqa: E402
+from colorizer.listing import GRAY_CHROMA, GRAY_PIXEL_SHARE, IMAGE_EXTENSIONS  # noqa: E402
 
 # Side at which the gray check and the hash look at a photo (the training loader's 128 px), and
 # of the pixels in the shards.
@@ -212,7 +212,8 @@ def squashed(image: Image.Image, size: int = PIXELS) -> Image.Image:
 
 
 def colored_share(rgb: np.ndarray) -> float:
-    """Share of pixels with a Lab chroma above GRAY_CHROMA (``colorizer.data``'s definition)."""
+    """Share of pixels with a Lab chroma above GRAY_CHROMA (``colorizer.listing``'s definition;
+    skimage's Lab, which ``colorizer.color`` follows, without loading Keras)."""
     lab = rgb2lab(rgb.astype(np.float32) / 255.0)
     return float(np.mean(np.hypot(lab[..., 1], lab[..., 2]) > GRAY_CHROMA))
 
@@ -246,7 +247,7 @@ def parallel_map(function, items: list, workers: int, label: str) -> Iterator:
     if workers <= 1 or len(items) < 2:
         yield from progress(map(function, items))
         return
-    # fork: the workers only use Pillow and NumPy, and inherit the imports.
+    # fork: the workers inherit the imports (Pillow, NumPy, scikit-image; no TensorFlow).
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         yield from progress(pool.imap(function, items, chunksize=64))
 
@@ -453,11 +454,20 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _git_ignored(path: Path) -> bool:
+    try:
+        return subprocess.run(["git", "-C", str(REPO), "check-ignore", "-q", str(path)],
+                              capture_output=True).returncode == 0
+    except OSError:  # no git: treat as not ignored
+        return False
+
+
 def check_output(output: Path, roots: Iterable[Path], overwrite: bool) -> Path:
     output = output.resolve()
-    if _inside(output, REPO):
-        raise PrepareError(f"refusing to write photos inside the repository ({output}): the "
-                           "sets' terms keep them out of it; choose a folder outside")
+    if _inside(output, REPO) and not _git_ignored(output):
+        raise PrepareError(f"refusing to write photos into the repository ({output}): the "
+                           "sets' terms keep them out of git; use data/ (git-ignored) or a "
+                           "folder outside")
     for root in roots:
         root = root.resolve()
         if _inside(output, root) or _inside(root, output):
