@@ -228,6 +228,14 @@ def test_bad_input_is_one_clear_line(prep, world, capsys, tmp_path):
                       f"x={world['src'] / 'alpha'}", "--output", str(output)]) == 2
     err = capsys.readouterr().err
     assert "folder not found" in err and "nope" in err
+    escaping = tmp_path / "escaping"
+    escaping.mkdir()
+    (escaping / "train.txt").write_text("../elsewhere.jpg\n")
+    bad.write_text(json.dumps({"sets": [{"name": "x", "title": "X", "repository": "r",
+                                         "commit": "c", "terms": "t",
+                                         "train": {"list": "train.txt"}}]}))
+    assert prep.main([str(bad), "--root", f"x={escaping}", "--output", str(output)]) == 2
+    assert "inside its folder" in capsys.readouterr().err
     bad.write_text("{")
     assert prep.main([str(bad), "--output", str(output)]) == 2
     assert "not valid JSON" in capsys.readouterr().err

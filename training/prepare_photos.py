@@ -187,6 +187,9 @@ def find_photos(photo_set: PhotoSet, root: Path, split: str) -> tuple[list[Photo
             raise PrepareError(f"set {photo_set.name}: list file not found: {list_file}")
         lines = [line.strip() for line in list_file.read_text().splitlines()]
         for line in sorted(line for line in lines if line and not line.startswith("#")):
+            if Path(line).is_absolute() or ".." in Path(line).parts:
+                raise PrepareError(f"{list_file} names {line!r}: list entries must be paths "
+                                   "inside its folder")
             photos.append(Photo(photo_set.name, split, f"{photo_set.name}/{line}", root / line))
         return photos, ignored
     for path in part.paths:
