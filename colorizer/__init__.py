@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import importlib
 
+from colorizer import _quiet
+
 __version__ = "0.1.0"
+
+_quiet.install()  # before anything imports TensorFlow: no start-up noise on stderr
 
 # public name -> module that defines it
 _EXPORTS = {
