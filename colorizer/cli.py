@@ -9,8 +9,10 @@
     colorizer export RUN weights/ARCH.TAG --evaluation metrics.json
     colorizer pull NAME_OR_REPO [--revision REV]
     colorizer push FOLDER REPO_ID
+    colorizer publish [NAME ...] --owner OWNER  the zoo to the Hub, revisions pinned in zoo.json
 
 MODEL is a zoo name (``colorizer list``), a model or training run folder, or a Hub repo id.
+``--help``, ``list`` and a bad ``--model`` answer without loading TensorFlow.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ import os
 import sys
 import time
 from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _model_args(pairs: list[str], flag: str = "--model-arg") -> dict:
@@ -162,15 +162,22 @@ def cmd_prior(args: argparse.Namespace) -> int:
 
 
 def cmd_colorize(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from colorizer.batch import plan_outputs
-    from colorizer.hub import from_pretrained
-    from colorizer.images import PNG_COMPRESS_LEVEL, ImageError
+    from colorizer.hub import resolve
 
+    missing = [item for item in args.inputs if not Path(item).exists()]
+    if missing:
+        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     hints = _read_hints(args) if args.hints else None  # a bad file fails before any work
     jobs, skipped = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
-    model = from_pretrained(args.model or _default_model()) if jobs else None
+    # Which model, and is it there: before TensorFlow loads and before the progress bar.
+    folder = resolve(args.model or _default_model()) if jobs else None
+    from tqdm import tqdm
+
+    from colorizer.images import PNG_COMPRESS_LEVEL, ImageError
+    from colorizer.pretrained import load_pretrained
+
+    model = load_pretrained(folder) if folder is not None else None
     if model is not None:
         model.check_temperature(args.temperature)
         if hints is not None and not model.has_hints:
@@ -219,7 +226,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     entries = list_pretrained()
     if not entries:
-        print("no pretrained weights found (COLORIZER_WEIGHTS or weights/ of a source checkout)")
+        print("the zoo is empty: the manifest (COLORIZER_ZOO) lists no model and weights/ "
+              "(COLORIZER_WEIGHTS) holds none")
     if args.update:
         if not entries:
             raise ValueError(f"{args.update} left unchanged: no zoo to write into it")
@@ -236,8 +244,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(results_table(entries))
         return 0
     for entry in entries:
-        print(entry.summary())
+        print(f"{entry.summary()} [{_where(entry)}]")
     return 0
+
+
+def _where(entry) -> str:
+    """Where a zoo model's weights come from, in a few words."""
+    places = ["weights/ folder"] if entry.local else []
+    if entry.published:
+        places.append(f"Hub {entry.hub_repo}@{entry.revision[:12]}")
+    return ", ".join(places) or "not published yet, no local weights"
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -261,17 +277,17 @@ def results_table(entries) -> str:
              "| --- | --- |" + " ---: |" * (1 + len(ZOO_TABLE))]
     notes: dict[str, list[str]] = {}  # the evaluation data and baselines -> the models it holds
     for entry in entries:
-        metrics_file = entry.path / "metrics.json"
-        metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+        metrics_file = entry.path / "metrics.json" if entry.path is not None else None
+        metrics = (json.loads(metrics_file.read_text())
+                   if metrics_file is not None and metrics_file.is_file() else {})
         evaluation = metrics.get("evaluation", {})
         results = evaluation.get("results", {})
-        model = results.get("model", {})
-        config = json.loads((entry.path / "config.json").read_text())
+        model = results.get("model", entry.metrics)
         name = f"**{entry.name}** (default)" if entry.name == default else entry.name
         head = entry.head + (f", T {evaluation['temperature']}"
                              if evaluation.get("temperature") is not None else "")
         lines.append(markdown_row([
-            name, head, f"{config['params']:,}" if "params" in config else "-",
+            name, head, f"{entry.params:,}" if entry.params else "-",
             *(short(key, model[key]) if key in model else "-" for key in ZOO_TABLE)]))
         if results:
             note = (f"`colorizer evaluate` on the {evaluation['split']} split of "
@@ -306,6 +322,15 @@ def cmd_pull(args: argparse.Namespace) -> int:
     folder = resolve(args.name, revision=args.revision, cache_dir=args.cache_dir)
     load_pretrained(folder)  # check that it loads
     print(folder)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from colorizer.publish import publish
+    from colorizer.zoo import manifest_path
+
+    publish(args.names, owner=args.owner, push=not args.no_push, private=args.private)
+    print(f"wrote {manifest_path()}")
     return 0
 
 
@@ -455,6 +480,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     push.add_argument("--private", action="store_true")
     push.add_argument("--message", default="Upload colorizer model", help="commit message")
     push.set_defaults(func=cmd_push)
+
+    publish = commands.add_parser(
+        "publish", help="push the zoo's weight folders to the Hub, revisions pinned in zoo.json",
+        description="Push each weight folder of weights/ to OWNER/<its repo> (one commit each, "
+        "model card included) and pin the new revisions in the zoo manifest (colorizer/zoo.json, "
+        "or COLORIZER_ZOO), from which list_pretrained, from_pretrained and the demo work.")
+    publish.add_argument("names", nargs="*", metavar="NAME",
+                         help="weight folders to publish (default: every one in weights/)")
+    publish.add_argument("--owner", help="Hub user or organisation of the zoo's repos (default: "
+                         "the manifest's owner)")
+    publish.add_argument("--private", action="store_true", help="create new repos private")
+    publish.add_argument("--no-push", action="store_true",
+                         help="send nothing: only copy each folder's figures into the manifest "
+                         "(e.g. after `colorizer evaluate --record-in`)")
+    publish.set_defaults(func=cmd_publish)
     return parser
 
 

@@ -1,10 +1,11 @@
 """Pretrained weights by name, folder or Hugging Face Hub repo: ``from_pretrained``, ``push_to_hub``.
 
-Offline first: a zoo name loads the shipped folder; a Hub repo id downloads through
+Offline first: a zoo name loads its weight folder when there is one (``weights/``), else the
+revision the zoo manifest pins; a Hub repo id downloads through
 ``huggingface_hub.snapshot_download`` into the normal cache (revision pinning, ``HF_HUB_OFFLINE``,
 tokens from the argument or the environment), and a cached copy is used with a warning when the
 Hub cannot be reached. Only config.json and model.weights.h5 are read from a download; no code or
-pickle from it is executed.
+pickle from it is executed. Finding a model's folder (:func:`resolve`) imports no TensorFlow.
 """
 
 from __future__ import annotations
@@ -14,18 +15,15 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from colorizer.model import Colorizer
-from colorizer.model_card import write_model_card
-from colorizer.pretrained import (
-    CARD_NAME,
-    FOLDER_FILES,
-    WEIGHTS_NAME,
-    read_config,
-    resolve_model_folder,
-    save_pretrained,
-)
-from colorizer.zoo import find_pretrained, list_pretrained
+from colorizer.folders import CARD_NAME, FOLDER_FILES, WEIGHTS_NAME, resolve_model_folder
+from colorizer.zoo import find_pretrained, list_pretrained, manifest_path, weights_dir
+
+if TYPE_CHECKING:
+    from huggingface_hub import CommitInfo
+
+    from colorizer.model import Colorizer
 
 
 class HubError(OSError):
@@ -84,15 +82,21 @@ def resolve(name_or_repo_or_path: str | Path, revision: str | None = None,
         return resolve_model_folder(local)
     entry = find_pretrained(name)
     if entry is not None:
-        shipped = (entry.path / WEIGHTS_NAME).is_file()
-        if entry.hub_repo and (revision or not shipped):
+        if entry.local and revision is None:
+            return entry.path
+        if entry.hub_repo and (revision or entry.revision):  # one asked for, or the pinned one
             try:
-                return download(entry.hub_repo, revision, cache_dir, token)
+                return download(entry.hub_repo, revision or entry.revision, cache_dir, token)
             except HubError as error:
-                if not shipped:
+                if not entry.local:
                     raise
                 warnings.warn(f"{error}; using the shipped copy of {name}", stacklevel=2)
-        return entry.path
+        if entry.local:
+            return entry.path
+        raise HubError(
+            f"{name} is not published on the Hub yet ({manifest_path()} pins no revision of it) "
+            f"and its weights are not here ({weights_dir() / name}): use a source checkout "
+            "with weights/ or set COLORIZER_WEIGHTS")
     if _looks_like_repo_id(name):
         return download(name, revision, cache_dir, token)
     known = ", ".join(entry.name for entry in list_pretrained()) or "none shipped"
@@ -110,6 +114,8 @@ def from_pretrained(name_or_repo_or_path: str | Path, revision: str | None = Non
     >>> model = from_pretrained("autoencoder.flickr8k_128")  # shipped, offline
     >>> model = from_pretrained("someone/my-colorizer", revision="3f2c...")  # doctest: +SKIP
     """
+    from colorizer.model import Colorizer
+
     return Colorizer.from_pretrained(name_or_repo_or_path, revision, cache_dir=cache_dir,
                                      token=token)
 
@@ -120,9 +126,11 @@ def push_to_hub(model_or_folder: Colorizer | str | Path, repo_id: str, *,
     """Publish a model (or a saved weight folder) to ``repo_id`` in one commit; return its URL.
 
     The repo is created if needed. The commit holds the whole weight folder (config.json,
-    model.weights.h5 and, when present, metrics.json and curves.png) and a model card.
+    model.weights.h5 and, when present, prior.json, metrics.json and curves.png) and a model card.
     """
-    from huggingface_hub import HfApi
+    from colorizer.model import Colorizer
+    from colorizer.model_card import write_model_card
+    from colorizer.pretrained import read_config, save_pretrained
 
     with tempfile.TemporaryDirectory() as staging:
         folder = Path(staging) / "model"
@@ -139,8 +147,22 @@ def push_to_hub(model_or_folder: Colorizer | str | Path, repo_id: str, *,
                     shutil.copy2(source / name, folder / name)
         if not (folder / CARD_NAME).is_file():
             write_model_card(folder, repo_id=repo_id)
-        api = HfApi(token=token)
-        api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-        commit = api.upload_folder(repo_id=repo_id, folder_path=folder, repo_type="model",
-                                   commit_message=commit_message)
-    return commit.commit_url
+        return commit_folder(folder, repo_id, private=private, token=token,
+                             commit_message=commit_message).commit_url
+
+
+def commit_folder(folder: Path, repo_id: str, *, private: bool = False, token: str | None = None,
+                  commit_message: str) -> CommitInfo:
+    """Every file of ``folder`` to the model repo ``repo_id`` (created if needed) in one commit.
+
+    Files that are already there unchanged are left out; with no change at all there is no new
+    commit and the returned ``oid`` is the current one.
+    """
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    api = HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+    operations = [CommitOperationAdd(path_in_repo=path.name, path_or_fileobj=str(path))
+                  for path in sorted(Path(folder).iterdir()) if path.is_file()]
+    return api.create_commit(repo_id=repo_id, operations=operations, repo_type="model",
+                             commit_message=commit_message)

@@ -18,18 +18,20 @@ import dataclasses
 import keras
 
 from colorizer import __version__, color
+from colorizer.folders import (  # noqa: F401  (re-exported: the folder's file names)
+    CARD_NAME,
+    CONFIG_NAME,
+    CURVES_NAME,
+    FOLDER_FILES,
+    METRICS_NAME,
+    PRIOR_NAME,
+    WEIGHTS_NAME,
+    resolve_model_folder,
+)
 from colorizer.model import Colorizer
 from colorizer.models import ModelSpec, build_network
 from colorizer.models.registry import resolve_args
-from colorizer.quantization import PRIOR_NAME, load_prior, save_prior
-
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.weights.h5"
-METRICS_NAME = "metrics.json"
-CURVES_NAME = "curves.png"
-CARD_NAME = "README.md"
-# Everything a published weight folder holds (and all that is ever downloaded).
-FOLDER_FILES = (CONFIG_NAME, WEIGHTS_NAME, PRIOR_NAME, METRICS_NAME, CURVES_NAME, CARD_NAME)
+from colorizer.quantization import load_prior, save_prior
 
 
 def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, Any] | None = None
@@ -73,19 +75,6 @@ def _save_weights_only(model: keras.Model, path: Path) -> None:
                     source.copy(source[key], target, name=key)
     finally:
         staging.unlink(missing_ok=True)
-
-
-def resolve_model_folder(name_or_path: str | Path) -> Path:
-    """A model folder, or a training run folder (its best model in ``model/``)."""
-    path = Path(name_or_path)
-    if (path / "model" / CONFIG_NAME).is_file():  # a run folder's own config.json is a TrainConfig
-        return path / "model"
-    if (path / CONFIG_NAME).is_file():
-        return path
-    raise FileNotFoundError(
-        f"{name_or_path} is not a model folder: {CONFIG_NAME} is missing (and it is not a "
-        "training run folder either)"
-    )
 
 
 def read_config(folder: str | Path) -> dict[str, Any]:

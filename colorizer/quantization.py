@@ -34,13 +34,13 @@ import numpy as np
 from keras import ops
 
 from colorizer import color
+from colorizer.folders import PRIOR_NAME  # noqa: F401  (its file name in a model folder)
 
 GRID = 10.0  # bin size in Lab units
 SIGMA = 5.0  # Gaussian of the soft-encoding and of the prior smoothing (Lab units)
 NEIGHBOURS = 5  # bins each ground-truth colour is soft-encoded onto (the paper's choice)
 REBALANCE_LAMBDA = 0.5  # mix of prior and uniform distribution in the rebalancing weights
 TEMPERATURE = 0.38  # the paper's annealed-mean temperature
-PRIOR_NAME = "prior.json"
 
 
 @functools.lru_cache(maxsize=4)

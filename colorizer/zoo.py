@@ -1,7 +1,16 @@
-"""The model zoo: the trained weight folders shipped in ``weights/``, named ``arch.tag``.
+"""The model zoo: every trained model by name (``arch.tag``), from its manifest and ``weights/``.
 
-The zoo is read from the folders themselves (config.json + metrics.json), never from a list
-written by hand. ``COLORIZER_WEIGHTS`` points at another weights folder.
+The manifest ``colorizer/zoo.json`` (package data) lists the published zoo: one Hub owner, set
+once, and per model its repo under that owner, the pinned revision (a commit id; null until
+``colorizer publish`` has pushed it), a label and a one-line description for people, and the
+headline figures of its evaluation, so the zoo can be listed, and the demo's menu filled, before
+anything is downloaded. A weight folder ``weights/<name>`` (a source checkout;
+``COLORIZER_WEIGHTS`` points elsewhere) is used when present; a model whose folder is missing is
+downloaded at its pinned revision (:func:`colorizer.hub.resolve`). Weight folders that the
+manifest does not list (your own exports) are part of the zoo too. ``COLORIZER_ZOO`` points at
+another manifest.
+
+Plain Python: importing this module loads neither TensorFlow nor Keras, so listing stays quick.
 """
 
 from __future__ import annotations
@@ -9,15 +18,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from colorizer.models import ModelSpec, model_description
-from colorizer.pretrained import CONFIG_NAME, METRICS_NAME
+from colorizer.folders import CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME
 from colorizer.schema import METRICS, SUMMARY, labelled, short
 
 # The shipped zoo lives next to the package in a source checkout (pip install -e .).
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+DEFAULT_MANIFEST = Path(__file__).resolve().parent / "zoo.json"
+# What `colorizer publish` copies into a manifest entry from the weight folder's config.json.
+FOLDER_FIELDS = ("architecture", "head", "image_size", "params")
 
 
 def weights_dir() -> Path:
@@ -25,20 +37,73 @@ def weights_dir() -> Path:
     return Path(os.environ.get("COLORIZER_WEIGHTS", DEFAULT_WEIGHTS_DIR))
 
 
+def manifest_path() -> Path:
+    """The zoo manifest (``COLORIZER_ZOO`` overrides)."""
+    return Path(os.environ.get("COLORIZER_ZOO", DEFAULT_MANIFEST))
+
+
+def read_manifest(path: str | Path | None = None) -> dict[str, Any]:
+    """The manifest as a dict: ``{"owner": str | None, "models": [entry, ...]}``."""
+    path = Path(path) if path is not None else manifest_path()
+    if not path.is_file():
+        raise FileNotFoundError(f"zoo manifest {path} not found (COLORIZER_ZOO)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"zoo manifest {path} is not valid JSON: {error}") from None
+    if not isinstance(manifest.get("models"), list) or any(
+            not isinstance(model, dict) or not model.get("name") or not model.get("repo")
+            for model in manifest["models"]):
+        raise ValueError(f"zoo manifest {path}: expected \"models\", a list of entries each with "
+                         "a \"name\" and a \"repo\"")
+    manifest.setdefault("owner", None)
+    return manifest
+
+
+def write_manifest(manifest: dict[str, Any], path: str | Path | None = None) -> Path:
+    """Replace the manifest in one step (an interrupted write leaves the old file)."""
+    path = Path(path) if path is not None else manifest_path()
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
+                                     prefix=f".{path.name}.", suffix=".tmp") as handle:
+        handle.write(text)
+    os.replace(handle.name, path)
+    return path
+
+
+def repo_id(owner: str | None, repo: str) -> str | None:
+    """``owner/repo``, or None while the zoo has no owner."""
+    return f"{owner}/{repo}" if owner else None
+
+
 @dataclasses.dataclass(frozen=True)
 class PretrainedModel:
-    """One zoo entry: where it is and how well it did on its evaluation split."""
+    """One zoo entry: what it is, where its weights are and how well it did on its evaluation."""
 
     name: str  # arch.tag, e.g. autoencoder.flickr8k_128
     architecture: str
     head: str  # "regression" or "classification"
-    description: str
-    path: Path
-    hub_repo: str | None  # Hub repo id holding the same folder, if published
+    image_size: int  # the square size the model sees
+    label: str  # a few plain words, for menus
+    description: str  # one line
+    path: Path | None  # the local weight folder, if there is one
+    hub_repo: str | None  # Hub repo id holding the same folder
+    revision: str | None  # the pinned commit of hub_repo; None: not published
     metrics: dict[str, Any]  # headline validation metrics (model and baselines)
+    params: int | None = None
+
+    @property
+    def local(self) -> bool:
+        """Whether the weights are on this machine (``weights/<name>``)."""
+        return self.path is not None and (self.path / WEIGHTS_NAME).is_file()
+
+    @property
+    def published(self) -> bool:
+        """Whether a pinned revision on the Hub can be downloaded."""
+        return bool(self.hub_repo and self.revision)
 
     def summary(self) -> str:
-        """One line: name, description and headline metrics, for menus and `colorizer list`."""
+        """One line: name, description and headline metrics, for `colorizer list`."""
         scores = self.metrics
         if "val_ab_mse" not in scores:
             return f"{self.name}: {self.description}"
@@ -48,42 +113,75 @@ class PretrainedModel:
         return f"{self.name}: {self.description} ({mse}; {others})"
 
 
-def _headline(metrics_file: Path) -> dict[str, Any]:
-    if not metrics_file.is_file():
-        return {}
-    results = json.loads(metrics_file.read_text()).get("evaluation", {}).get("results", {})
+def headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of a weight folder's metrics.json (its evaluation), or {}."""
+    evaluation = metrics.get("evaluation", {})
+    results = evaluation.get("results", {})
     if "model" not in results:
         return {}
     model, gray = results["model"], results.get("gray", {})
-    return {
+    figures = {
         "val_ab_mse": model["ab_mse"],
         "gray_ab_mse": gray.get("ab_mse", float("nan")),
         **{metric.key: model[metric.key] for metric in METRICS if metric.key in model},
     }
+    if evaluation.get("original_colourfulness") is not None:
+        figures["original_colourfulness"] = evaluation["original_colourfulness"]
+    return figures
+
+
+def folder_fields(folder: Path) -> dict[str, Any]:
+    """What a weight folder says about itself: :data:`FOLDER_FIELDS`, description, metrics."""
+    config = json.loads((folder / CONFIG_NAME).read_text())
+    metrics_file = folder / METRICS_NAME
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    return {
+        "architecture": config["architecture"],
+        "head": config["args"].get("head", "regression"),
+        "image_size": int(config.get("image_size", config["args"].get("image_size", 0))),
+        "params": config.get("params"),
+        "description": config.get("description") or config["architecture"],
+        "hub_repo": config.get("hub_repo"),
+        "metrics": headline(metrics),
+    }
 
 
 def list_pretrained() -> list[PretrainedModel]:
-    """Every weight folder of the zoo, sorted by name.
+    """Every model of the zoo (the manifest's and the local weight folders'), sorted by name.
 
     >>> [m.name for m in list_pretrained()]  # doctest: +SKIP
     ['autoencoder.flickr8k_128', ...]
     """
     root = weights_dir()
-    if not root.is_dir():
-        return []
-    entries = []
-    for folder in sorted(p for p in root.iterdir() if (p / CONFIG_NAME).is_file()):
-        config = json.loads((folder / CONFIG_NAME).read_text())
-        entries.append(PretrainedModel(
-            name=folder.name,
-            architecture=config["architecture"],
-            head=ModelSpec(config["architecture"], config["args"]).head,
-            description=config.get("description") or model_description(config["architecture"]),
+    folders = ({p.name: p for p in root.iterdir() if (p / CONFIG_NAME).is_file()}
+               if root.is_dir() else {})
+    manifest = read_manifest()
+    owner = manifest["owner"]
+    entries = {}
+    for model in manifest["models"]:
+        folder = folders.pop(model["name"], None)
+        local = folder_fields(folder) if folder is not None else {}
+        entries[model["name"]] = PretrainedModel(
+            name=model["name"],
+            architecture=local.get("architecture", model.get("architecture", "")),
+            head=local.get("head", model.get("head", "regression")),
+            image_size=local.get("image_size", model.get("image_size", 0)),
+            label=model.get("label") or model["name"],
+            description=model.get("description") or local.get("description", model["name"]),
             path=folder,
-            hub_repo=config.get("hub_repo"),
-            metrics=_headline(folder / METRICS_NAME),
-        ))
-    return entries
+            hub_repo=repo_id(owner, model["repo"]),
+            revision=model.get("revision"),
+            metrics=local.get("metrics") or model.get("metrics", {}),
+            params=local.get("params", model.get("params")),
+        )
+    for name, folder in folders.items():  # weight folders the manifest does not list
+        local = folder_fields(folder)
+        entries[name] = PretrainedModel(
+            name=name, architecture=local["architecture"], head=local["head"],
+            image_size=local["image_size"], label=name, description=local["description"],
+            path=folder, hub_repo=local["hub_repo"], revision=None, metrics=local["metrics"],
+            params=local["params"])
+    return [entries[name] for name in sorted(entries)]
 
 
 def find_pretrained(name: str) -> PretrainedModel | None:
@@ -96,6 +194,7 @@ def default_pretrained() -> PretrainedModel:
     entries = list_pretrained()
     if not entries:
         raise FileNotFoundError(
-            f"no pretrained weights in {weights_dir()}; pass --model or set COLORIZER_WEIGHTS"
+            f"the zoo is empty: {manifest_path()} lists no model and {weights_dir()} holds no "
+            "weight folder; pass --model or set COLORIZER_WEIGHTS"
         )
     return min(entries, key=lambda entry: entry.metrics.get("val_ab_mse", float("inf")))

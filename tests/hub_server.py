@@ -1,15 +1,22 @@
-"""A minimal stand-in for the Hugging Face Hub's download API, served on 127.0.0.1.
+"""A minimal stand-in for the Hugging Face Hub's download and commit APIs, served on 127.0.0.1.
 
-It answers the three calls ``huggingface_hub.snapshot_download`` makes (see shared/REFERENCE.md):
-revision info, the file tree of a commit, and HEAD/GET of a file at a commit. Repos are held in
-memory as ``{repo_id: {"refs": {"main": sha}, "commits": {sha: {path: bytes}}}}``.
+Downloads: the three calls ``huggingface_hub.snapshot_download`` makes (see shared/REFERENCE.md):
+revision info, the file tree of a commit, and HEAD/GET of a file at a commit. Commits: the calls
+``HfApi.create_repo`` and ``HfApi.create_commit`` make: create a repo (409 when it exists),
+validate a model card's YAML (accepted as it is), "preupload" (which answers "regular" for every
+file, so the client sends each file base64-encoded inside the commit; the real Hub takes large
+binary files through Xet/LFS storage, which this stand-in does not implement) and the commit
+itself (an NDJSON body: header, then files). Repos are held in memory as
+``{repo_id: {"refs": {"main": sha}, "commits": {sha: {path: bytes}}, "log": [sha, ...]}}``.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -23,6 +30,11 @@ def commit_of(files: dict[str, bytes]) -> str:
     return digest.hexdigest()
 
 
+def git_blob_sha(data: bytes) -> str:
+    """The id git (and the Hub's preupload answer) gives a file's content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
 def folder_files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
@@ -31,6 +43,8 @@ class FakeHub:
     def __init__(self):
         self.repos: dict[str, dict] = {}
         self.requests: list[str] = []
+        self.commit_messages: list[str | None] = []
+        self.file_delay_s = 0.0  # wait this long before sending a file (a slow download)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -38,11 +52,14 @@ class FakeHub:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def add_commit(self, repo_id: str, files: dict[str, bytes], ref: str = "main") -> str:
-        repo = self.repos.setdefault(repo_id, {"refs": {}, "commits": {}})
-        sha = commit_of(files)
+    def add_commit(self, repo_id: str, files: dict[str, bytes], ref: str = "main",
+                   parent: str | None = None) -> str:
+        repo = self.repos.setdefault(repo_id, {"refs": {}, "commits": {}, "log": []})
+        # A commit's id depends on its parent too (the first keeps the old, content-only id).
+        sha = commit_of({**files, ".parent": parent.encode()}) if parent else commit_of(files)
         repo["commits"][sha] = dict(files)
         repo["refs"][ref] = sha
+        repo["log"].append(sha)
         return sha
 
     def start(self) -> "FakeHub":
@@ -113,6 +130,8 @@ class FakeHub:
                     data = repo["commits"][sha].get(filename)
                     if data is None:
                         return self._not_found("EntryNotFound", head)
+                    if not head:
+                        time.sleep(hub.file_delay_s)
                     return self._send(200, data, {
                         "ETag": f'"{hashlib.sha1(data).hexdigest()}"',
                         "X-Repo-Commit": sha,
@@ -120,8 +139,62 @@ class FakeHub:
                     }, head)
                 return self._not_found("RepoNotFound", head)
 
+            def _body(self) -> bytes:
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def _post(self):
+                path = unquote(urlparse(self.path).path)
+                hub.requests.append(f"POST {path}")
+                parts = path.strip("/").split("/")
+                body = self._body()
+                if parts == ["api", "repos", "create"]:
+                    request = json.loads(body)
+                    repo_id = f"{request.get('organization') or 'user'}/{request['name']}"
+                    if repo_id in hub.repos:  # the Hub's answer names the repo's URL too
+                        return self._send(409, json.dumps({
+                            "error": "You already created this model repo",
+                            "url": f"{hub.endpoint}/{repo_id}"}).encode(),
+                            {"Content-Type": "application/json"})
+                    hub.repos[repo_id] = {"refs": {}, "commits": {}, "log": []}
+                    return self._json({"url": f"{hub.endpoint}/{repo_id}", "name": repo_id})
+                if parts == ["api", "validate-yaml"]:
+                    return self._json({"errors": [], "warnings": []})
+                if parts[:2] == ["api", "models"] and len(parts) >= 6 and \
+                        parts[4] in ("preupload", "commit"):
+                    repo_id, kind, revision = "/".join(parts[2:4]), parts[4], parts[5]
+                    repo = hub.repos.get(repo_id)
+                    if repo is None:
+                        return self._not_found("RepoNotFound")
+                    current = repo["commits"].get(repo["refs"].get(revision), {})
+                    if kind == "preupload":
+                        return self._json({"files": [
+                            {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False,
+                             "oid": git_blob_sha(current[f["path"]]) if f["path"] in current
+                             else None}
+                            for f in json.loads(body)["files"]]})
+                    files, summary = dict(current), None
+                    for line in body.decode().splitlines():
+                        item = json.loads(line)
+                        if item["key"] == "header":
+                            summary = item["value"]["summary"]
+                        elif item["key"] == "file" and item["value"]["encoding"] == "base64":
+                            value = item["value"]
+                            files[value["path"]] = base64.b64decode(value["content"])
+                        else:  # lfsFile, deletedFile, ...: not needed by this project's pushes
+                            return self._send(400, json.dumps(
+                                {"error": f"unsupported {item['key']}"}).encode())
+                    sha = hub.add_commit(repo_id, files, ref=revision,
+                                         parent=repo["refs"].get(revision))
+                    hub.commit_messages.append(summary)
+                    return self._json({"commitUrl": f"{hub.endpoint}/{repo_id}/commit/{sha}",
+                                       "commitOid": sha, "pullRequestUrl": None})
+                return self._not_found("RepoNotFound")
+
             def do_GET(self):
                 self._route()
+
+            def do_POST(self):
+                self._post()
 
             def do_HEAD(self):
                 self._route(head=True)

@@ -76,3 +76,84 @@ def test_train_then_evaluate_from_the_command_line(image_folder, tmp_path, capsy
     printed = capsys.readouterr().out
     assert "| model |" in printed and "| gray |" in printed and "| mean |" in printed
     shutil.rmtree(run)
+
+
+# --- a quiet, quick command line -----------------------------------------------------------------
+
+QUIET_SCRIPT = """
+import sys, time
+started = time.perf_counter()
+from colorizer.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted(m for m in ("tensorflow", "keras", "jax") if m in sys.modules)
+print(f"@@ {code} {','.join(heavy) or '-'} {time.perf_counter() - started:.2f}")
+"""
+
+
+def _cli(tmp_path, *args, env=None):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    environment = {key: value for key, value in os.environ.items()
+                   if key != "TF_CPP_MIN_LOG_LEVEL"}
+    environment["PYTHONPATH"] = os.pathsep.join([str(root), environment.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-c", QUIET_SCRIPT, *args], capture_output=True,
+                          text=True, cwd=tmp_path, env={**environment, **(env or {})}, timeout=300)
+    code, heavy, seconds = done.stdout.rsplit("@@ ", 1)[1].split()
+    return int(code), heavy, float(seconds), done.stdout, done.stderr
+
+
+def test_help_list_and_a_bad_model_answer_without_tensorflow(tmp_path):
+    Image.fromarray(colourful_image(3)).save(tmp_path / "photo.png")
+    code, heavy, seconds, out, err = _cli(tmp_path, "--help")
+    assert code == 0 and heavy == "-" and "publish" in out
+    code, heavy, seconds, out, err = _cli(tmp_path, "list")
+    assert code == 0 and heavy == "-" and "lite0_unet.flickr8k_128" in out and err == ""
+    print(f"colorizer list in-process: {seconds:.2f} s")
+    code, heavy, _, out, err = _cli(tmp_path, "colorize", "photo.png", "-o", "out", "--model",
+                                    "no.such_model")
+    assert code == 2 and heavy == "-" and "unknown model 'no.such_model'" in err
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_a_missing_input_is_reported_before_any_work(tmp_path):
+    Image.fromarray(colourful_image(3)).save(tmp_path / "photo.png")
+    code, heavy, _, out, err = _cli(tmp_path, "colorize", "photo.png", "missing.jpg", "-o",
+                                    "out")
+    assert code == 2 and heavy == "-"
+    assert err == "colorizer colorize: error: no such file or folder: missing.jpg\n"
+    assert "colorizing" not in err and not (tmp_path / "out").exists()
+
+
+def test_colorizing_prints_no_tensorflow_start_up_lines(tmp_path, model_folder):
+    import re
+
+    Image.fromarray(colourful_image(3)).save(tmp_path / "photo.png")
+    code, heavy, _, out, err = _cli(tmp_path, "colorize", "photo.png", "-o", "out", "--model",
+                                    str(model_folder), "--quiet")
+    assert code == 0 and "tensorflow" in heavy and (tmp_path / "out" / "photo.png").is_file()
+    assert "absl::InitializeLog" not in err and not re.search(r"^[IWE]\d{4} ", err, re.M), err
+
+
+def test_noise_filter_keeps_what_is_not_start_up_logging():
+    from colorizer._quiet import is_noise
+
+    absl = ("I0000 00:00:1795791186.370916   16896 cudart_stub.cc:31] Could not find cuda "
+            "drivers on your machine, GPU will not be used.\n")
+    cuinit = ("E0000 00:00:1758131045.203198 3722035 cuda_platform.cc:51] failed call to "
+              "cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n")
+    old = "2025-09-17 14:44:05.157831: W external/local_xla/xla/tsl/cuda/cudart_stub.cc:32] x\n"
+    before = "WARNING: All log messages before absl::InitializeLog() is called are written to " \
+             "STDERR\n"
+    for line in (absl, cuinit, old, before):
+        assert is_noise(line, 3) and not is_noise(line, 0)
+    assert not is_noise(cuinit, 2) and is_noise(absl, 1)
+    for line in ("Traceback (most recent call last):\n", "UserWarning: something\n",
+                 "F0000 00:00:1.0 1 x.cc:1] fatal\n"):
+        assert not is_noise(line, 3)

@@ -65,8 +65,12 @@ def _evaluation(ab_mse=150.0):
 
 @pytest.fixture
 def zoo(tmp_path, monkeypatch):
-    """A weights/ folder with two exported models, set as the zoo."""
+    """A weights/ folder with two exported models, set as the zoo (with an empty manifest)."""
     from colorizer.train import TrainConfig
+    from colorizer.zoo import write_manifest
+
+    monkeypatch.setenv("COLORIZER_ZOO", str(write_manifest({"owner": None, "models": []},
+                                                           tmp_path / "zoo.json")))
 
     weights = tmp_path / "weights"
     for name, arch, score in (("autoencoder.tiny_32", "autoencoder", 180.0),
@@ -162,8 +166,7 @@ def test_zoo_entry_naming_a_hub_repo_without_shipped_weights(zoo, monkeypatch):
 
 def _recording_api(monkeypatch):
     """An autospec of HfApi (calls with arguments HfApi does not take fail) that records the
-    files of each upload; returns the mock instance."""
-    from pathlib import Path
+    files of each commit; returns the mock instance."""
     from unittest import mock
 
     import huggingface_hub
@@ -172,11 +175,15 @@ def _recording_api(monkeypatch):
     api = mock.create_autospec(HfApi, instance=True)
     api.uploaded = []
 
-    def upload_folder(*, repo_id, folder_path, **kwargs):
-        api.uploaded.append({p.name: p.read_bytes() for p in Path(folder_path).iterdir()})
-        return mock.Mock(commit_url=f"https://hub.example/{repo_id}/commit/1234")
+    def create_commit(*, repo_id, operations, **kwargs):
+        files = {}
+        for operation in operations:
+            with operation.as_file() as handle:
+                files[operation.path_in_repo] = handle.read()
+        api.uploaded.append(files)
+        return mock.Mock(commit_url=f"https://hub.example/{repo_id}/commit/1234", oid="1234")
 
-    api.upload_folder.side_effect = upload_folder
+    api.create_commit.side_effect = create_commit
     constructor = mock.create_autospec(HfApi, return_value=api)
     monkeypatch.setattr(huggingface_hub, "HfApi", constructor)
     return api, constructor
@@ -190,8 +197,8 @@ def test_push_sends_one_commit_with_the_whole_folder(zoo, monkeypatch):
     constructor.assert_called_once_with(token="hf_x")
     api.create_repo.assert_called_once_with("team/cnn-tiny", private=True, exist_ok=True,
                                             repo_type="model")
-    api.upload_folder.assert_called_once()
-    kwargs = api.upload_folder.call_args.kwargs
+    api.create_commit.assert_called_once()
+    kwargs = api.create_commit.call_args.kwargs
     assert kwargs["repo_id"] == "team/cnn-tiny" and kwargs["commit_message"] == "first weights"
     assert kwargs["repo_type"] == "model"
     files = api.uploaded[0]

@@ -73,7 +73,11 @@ def test_update_without_one_pair_of_markers_changes_nothing(shipped_zoo, tmp_pat
 
 
 def test_update_with_an_empty_zoo_changes_nothing(tmp_path, monkeypatch, capsys):
+    from colorizer.zoo import write_manifest
+
     monkeypatch.setenv("COLORIZER_WEIGHTS", str(tmp_path / "nothing"))
+    monkeypatch.setenv("COLORIZER_ZOO", str(write_manifest({"owner": None, "models": []},
+                                                           tmp_path / "zoo.json")))
     page = tmp_path / "page.md"
     page.write_text(f"{schema.TABLE_START}\n| kept |\n{schema.TABLE_END}\n")
     assert main(["list", "--update", str(page)]) == 2
@@ -94,6 +98,44 @@ def test_evaluate_table_columns_come_from_the_schema():
 def test_schema_imports_neither_tensorflow_nor_keras():
     code = ("import sys, colorizer.schema; print(sorted(m for m in sys.modules "
             "if m.split('.')[0] in ('tensorflow', 'keras', 'jax')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_manifest_lists_every_shipped_folder_with_its_figures(shipped_zoo, monkeypatch):
+    """colorizer/zoo.json carries each weight folder's fields and figures (so the zoo can be
+    listed, and the demo's menu filled, before a download); `colorizer publish --no-push`
+    copies them after a re-evaluation."""
+    import re
+
+    from colorizer.zoo import DEFAULT_MANIFEST, folder_fields, read_manifest
+
+    monkeypatch.delenv("COLORIZER_ZOO", raising=False)
+    manifest = read_manifest(DEFAULT_MANIFEST)
+    models = {model["name"]: model for model in manifest["models"]}
+    assert set(models) == {entry.name for entry in shipped_zoo}
+    for entry in shipped_zoo:
+        model, fields = models[entry.name], folder_fields(entry.path)
+        stale = [key for key in ("architecture", "head", "image_size", "params", "metrics")
+                 if model.get(key) != fields[key]]
+        assert not stale, f"{entry.name}: {stale} differ from weights/: run " \
+                          "`colorizer publish --no-push`"
+        assert model["label"] and model["description"] and "\n" not in model["description"]
+        assert model["revision"] is None or re.fullmatch("[0-9a-f]{40}", model["revision"])
+        assert model["revision"] is None or manifest["owner"]  # a pinned revision has a repo
+    assert len({model["repo"] for model in models.values()}) == len(models)
+    labels = {model["name"]: model["label"] for model in models.values()}
+    assert labels["lite0_unet.flickr8k_128"] == "Natural colour"
+    assert labels["lite0_unet_classification.flickr8k_128"] == \
+        "Vivid colour (bolder, may mis-colour)"
+    assert "sepia" in labels["autoencoder.flickr8k_128"]
+
+
+def test_zoo_listing_imports_neither_tensorflow_nor_keras():
+    code = ("import sys, colorizer; colorizer.list_pretrained(); import colorizer.hub; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('tensorflow', 'keras', 'jax')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout
     assert out.strip() == "[]"

@@ -1,0 +1,32 @@
+"""What a model folder holds, by name, and finding one on disk (plain Python, no TensorFlow).
+
+A model folder (:mod:`colorizer.pretrained` writes and reads it) holds ``config.json`` and
+``model.weights.h5``, a classification model also ``prior.json``; a zoo weight folder adds
+``metrics.json``, ``curves.png`` and a model card (``README.md``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.weights.h5"
+PRIOR_NAME = "prior.json"
+METRICS_NAME = "metrics.json"
+CURVES_NAME = "curves.png"
+CARD_NAME = "README.md"
+# Everything a published weight folder holds (and all that is ever downloaded).
+FOLDER_FILES = (CONFIG_NAME, WEIGHTS_NAME, PRIOR_NAME, METRICS_NAME, CURVES_NAME, CARD_NAME)
+
+
+def resolve_model_folder(name_or_path: str | Path) -> Path:
+    """A model folder, or a training run folder (its best model in ``model/``)."""
+    path = Path(name_or_path)
+    if (path / "model" / CONFIG_NAME).is_file():  # a run folder's own config.json is a TrainConfig
+        return path / "model"
+    if (path / CONFIG_NAME).is_file():
+        return path
+    raise FileNotFoundError(
+        f"{name_or_path} is not a model folder: {CONFIG_NAME} is missing (and it is not a "
+        "training run folder either)"
+    )
