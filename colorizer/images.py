@@ -25,54 +25,87 @@ ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray]
 
 
 class ImageError(ValueError):
-    """An input image that cannot be colorized: unreadable, truncated, empty or too large."""
+    """An input image that cannot be colorized: unreadable, truncated, empty or too large.
+
+    ``reason`` names the problem in one word (one of :data:`REASONS`) and ``size`` is the
+    image's (width, height) where known, for callers that word the message their own way.
+    """
+
+    def __init__(self, message: str, reason: str = "unreadable",
+                 size: tuple[int, int] | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.size = size
 
 
-def _check_size(width: int, height: int, max_pixels: int, name: str) -> None:
+# missing: no such file; empty: no bytes or no pixels; unreadable: not an image; damaged:
+# truncated or corrupt data; bomb: too large to open safely; too_large: over max_pixels;
+# too_small: under min_side; unsupported: an object or array that is no image.
+REASONS = ("missing", "empty", "unreadable", "damaged", "bomb", "too_large", "too_small",
+           "unsupported")
+
+
+def _check_size(width: int, height: int, max_pixels: int, name: str, min_side: int = 1) -> None:
     if width <= 0 or height <= 0:
-        raise ImageError(f"{name}: the image is empty ({width}x{height})")
+        raise ImageError(f"{name}: the image is empty ({width}x{height})", "empty",
+                         (width, height))
     if width * height > max_pixels:
         raise ImageError(
             f"{name}: {width}x{height} = {width * height:,} pixels is more than the limit of "
-            f"{max_pixels:,}; shrink the image or raise max_pixels"
+            f"{max_pixels:,}; shrink the image or raise max_pixels", "too_large", (width, height)
         )
+    if min(width, height) < min_side:
+        raise ImageError(f"{name}: {width}x{height} is too small (at least {min_side} pixels a "
+                         "side)", "too_small", (width, height))
 
 
-def _open(path: Path, max_pixels: int) -> Image.Image:
+def _open(path: Path, max_pixels: int, min_side: int = 1) -> Image.Image:
     if not path.is_file():
-        raise ImageError(f"{path}: no such file")
+        raise ImageError(f"{path}: no such file", "missing")
+    if path.stat().st_size == 0:
+        raise ImageError(f"{path}: the file is empty (0 bytes)", "empty")
     try:
         image = Image.open(path)
     except Image.DecompressionBombError as error:
-        raise ImageError(f"{path}: image is too large to open safely ({error})") from None
+        raise ImageError(f"{path}: image is too large to open safely ({error})", "bomb") from None
     except (UnidentifiedImageError, OSError) as error:
         raise ImageError(f"{path}: not a readable image ({error})") from None
-    _check_size(*image.size, max_pixels, str(path))
+    _check_size(*image.size, max_pixels, str(path), min_side)
     try:
         image.load()
     except (OSError, SyntaxError, ValueError) as error:
-        raise ImageError(f"{path}: the image data is damaged or truncated ({error})") from None
+        raise ImageError(f"{path}: the image data is damaged or truncated ({error})", "damaged",
+                         image.size) from None
     return image
+
+
+def check_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS,
+                min_side: int = 1) -> tuple[int, int]:
+    """Open and decode the image file ``path`` as :func:`read_image` would, without converting
+    it: its (width, height), or :class:`ImageError`. ``min_side`` refuses smaller images."""
+    with _open(Path(path), max_pixels, min_side) as image:
+        return image.size
 
 
 def _array_to_float_rgb(array: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
-        raise ImageError(f"{name}: expected an HxW, HxWx1, HxWx3 or HxWx4 array, got shape {array.shape}")
+        raise ImageError(f"{name}: expected an HxW, HxWx1, HxWx3 or HxWx4 array, got shape "
+                         f"{array.shape}", "unsupported")
     if np.issubdtype(array.dtype, np.integer):
         peak = 65535.0 if array.dtype.itemsize > 1 and array.max(initial=0) > 255 else 255.0
         array = array.astype(np.float32) / peak
     elif np.issubdtype(array.dtype, np.floating):
         if not np.all(np.isfinite(array)):
-            raise ImageError(f"{name}: the array holds NaN or infinite values")
+            raise ImageError(f"{name}: the array holds NaN or infinite values", "unsupported")
         array = array.astype(np.float32)
         if array.max(initial=0.0) > 1.0:
             array = array / 255.0
     elif array.dtype == bool:
         array = array.astype(np.float32)
     else:
-        raise ImageError(f"{name}: unsupported array dtype {array.dtype}")
+        raise ImageError(f"{name}: unsupported array dtype {array.dtype}", "unsupported")
     array = np.clip(array, 0.0, 1.0)
     alpha = None
     if array.ndim == 2:
@@ -112,9 +145,11 @@ def read_image(source: ImageInput, max_pixels: int = DEFAULT_MAX_PIXELS
         return _pil_to_float_rgb(source)
     if isinstance(source, np.ndarray):
         if source.ndim < 2:
-            raise ImageError(f"array: expected an image array, got shape {source.shape}")
+            raise ImageError(f"array: expected an image array, got shape {source.shape}",
+                             "unsupported")
         _check_size(source.shape[1], source.shape[0], max_pixels, "array")
         return _array_to_float_rgb(source, "array")
     raise ImageError(
-        f"expected a file path, PIL.Image or numpy array, got {type(source).__name__}"
+        f"expected a file path, PIL.Image or numpy array, got {type(source).__name__}",
+        "unsupported"
     )

@@ -124,3 +124,30 @@ def test_render_size_for_fully_convolutional_models():
 def test_render_size_is_refused_where_weights_depend_on_it(model):
     with pytest.raises(ValueError, match="only works at its training size 32"):
         colorize(colourful_image(0), model, size=64)
+
+
+def test_check_image_names_each_problem(tmp_path, image_folder):
+    from colorizer.images import check_image
+
+    (tmp_path / "empty.png").write_bytes(b"")
+    Image.new("1", (20000, 20000)).save(tmp_path / "bomb.png")  # over Pillow's safety limit
+    Image.new("L", (3000, 2000)).save(tmp_path / "large.png")
+    Image.new("L", (7, 30)).save(tmp_path / "thin.png")
+    Image.fromarray(colourful_image(5, (300, 200))).save(tmp_path / "whole.jpg")
+    whole = (tmp_path / "whole.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(whole[:len(whole) // 2])
+    cases = {image_folder / "not_an_image.jpg": ("unreadable", None),
+             image_folder / "truncated.jpg": ("unreadable", None),  # 200 bytes: no header
+             tmp_path / "cut.jpg": ("damaged", (300, 200)),
+             tmp_path / "missing.jpg": ("missing", None),
+             tmp_path / "empty.png": ("empty", None),
+             tmp_path / "bomb.png": ("bomb", None),
+             tmp_path / "large.png": ("too_large", (3000, 2000)),
+             tmp_path / "thin.png": ("too_small", (7, 30))}
+    for path, (reason, size) in cases.items():
+        with pytest.raises(ImageError) as caught:
+            check_image(path, max_pixels=5_000_000, min_side=8)
+        assert (caught.value.reason, caught.value.size) == (reason, size), path
+        assert str(path) in str(caught.value)  # the library's own message names the file
+    assert check_image(image_folder / "colour_00.png", min_side=8) == (48, 40)
+    assert check_image(tmp_path / "thin.png") == (7, 30)  # no minimum unless asked
