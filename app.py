@@ -1,32 +1,42 @@
 """colorizer demo: colorize black-and-white photos in the browser with any model of the zoo.
 
-    python app.py                 # http://127.0.0.1:7860, offline, on the shipped weights
+    python app.py                 # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / _PORT when set)
     python app.py --share         # also a public *.gradio.live link (needs internet)
 
-The colorize event is also an API (``api_name="colorize"``) for gradio_client.
+The menu lists the zoo manifest's models (colorizer/zoo.json); a model whose weights are not in
+weights/ is downloaded from the Hugging Face Hub on first use, at the revision the manifest pins.
+On a Hugging Face Space (which sets GRADIO_SERVER_NAME=0.0.0.0 and GRADIO_SERVER_PORT) it serves
+as it is. The colorize event is also an API (``api_name="colorize"``) for gradio_client.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import shutil
+import socket
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-import colorizer  # noqa: E402
-from colorizer.images import PNG_COMPRESS_LEVEL, read_image  # noqa: E402
-from colorizer.quantization import TEMPERATURE  # noqa: E402
-from colorizer.zoo import default_pretrained  # noqa: E402
+from colorizer.hub import HubError, resolve  # noqa: E402  (light: TensorFlow loads in build_demo)
+from colorizer.images import (  # noqa: E402
+    DEFAULT_MAX_PIXELS,
+    PNG_COMPRESS_LEVEL,
+    ImageError,
+    check_image,
+    read_image,
+)
+from colorizer.schema import short  # noqa: E402
+from colorizer.zoo import list_pretrained  # noqa: E402
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 RENDER_SIZES = (64, 512)  # slider range for models that accept other render sizes
@@ -34,16 +44,107 @@ CONCURRENCY = 2  # colorizations at once (2-core CPU: more only queues inside Te
 QUEUE_SIZE = 64  # waiting requests beyond which new ones are refused
 KEEP_RESULTS_S = 3600  # results (ours and Gradio's cached copies) are deleted after an hour
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="colorizer-app-"))
+MAX_PIXELS = DEFAULT_MAX_PIXELS  # largest photo the demo takes
+MIN_SIDE = 8  # smallest photo side (pixels) the demo takes
+FORMATS = "JPEG, PNG, TIFF, BMP, GIF or WebP"
 # Vividness v (0..100) of a classification model is its annealed-mean temperature T = 1 - v/100:
 # 0 gives the mean of the predicted colours (muted), 100 the most likely colour; the paper's
 # T = 0.38 is the default.
-DEFAULT_VIVIDNESS = round(100 * (1 - TEMPERATURE))
+
+_models: dict = {}  # zoo name -> loaded Colorizer
+_loading = threading.Lock()
 
 
-@functools.cache
-def load_model(name: str):
-    """Load a zoo model once, on first use."""
-    return colorizer.from_pretrained(name)
+def log(line: str) -> None:
+    """One line on the server's stderr."""
+    print(f"colorizer app: {line}", file=sys.stderr, flush=True)
+
+
+# --- plain words for web users ----------------------------------------------------------------
+
+def _megapixels(pixels: float, up: bool) -> str:
+    tenths = pixels / 1e5
+    value = (np.ceil(tenths) if up else np.floor(tenths)) / 10
+    return f"{value:g} MP"
+
+
+def plain_message(error: ImageError) -> str:
+    """What went wrong with an uploaded file, for the person who uploaded it (no paths)."""
+    width, height = error.size or (0, 0)
+    limit = _megapixels(MAX_PIXELS, up=False)
+    return {
+        "too_large": f"This photo has {_megapixels(width * height, up=True)} ({width} x {height} "
+                     f"pixels); the demo takes up to {limit}: shrink it and try again.",
+        "bomb": f"This photo is too large to open safely; the demo takes up to {limit}: shrink "
+                "it and try again.",
+        "too_small": f"This picture is only {width} x {height} pixels; the demo needs at least "
+                     f"{MIN_SIDE} pixels a side.",
+        "empty": f"This file is empty: upload a photo ({FORMATS}).",
+        "damaged": "This photo's file is damaged or cut short (an interrupted download?): "
+                   "upload a complete copy.",
+        "missing": "The upload did not arrive: please try again.",
+    }.get(error.reason, f"This file is not a photo the demo can read: upload a {FORMATS} file.")
+
+
+def refuse(error: ImageError, name: str | None) -> gr.Error:
+    """The web user's one-line message for a bad photo; the server logs one line too."""
+    message = plain_message(error)
+    log(f"refused {name or 'an upload'!r} ({error.reason}): {message}")
+    return gr.Error(message, print_exception=False)
+
+
+def photo_of(payload) -> tuple[str | None, str | None]:
+    """(server path, original file name) of an uploaded photo: the events take the image
+    unprocessed, so that Gradio never decodes a file before the project's own check."""
+    if isinstance(payload, dict):
+        return payload.get("path"), payload.get("orig_name")
+    if isinstance(payload, (str, Path)):
+        return str(payload), Path(payload).name
+    return None, None
+
+
+def check_photo(payload) -> str | None:
+    """The photo's server path, or the web user's message as a ``gr.Error``."""
+    path, name = photo_of(payload)
+    if path:
+        try:
+            check_image(path, MAX_PIXELS, min_side=MIN_SIDE)
+        except ImageError as error:
+            raise refuse(error, name) from None
+    return path
+
+
+# --- the models -------------------------------------------------------------------------------
+
+def available_models() -> dict:
+    """The zoo's models that this server can use (weights here or published), by name."""
+    return {entry.name: entry for entry in list_pretrained() if entry.local or entry.published}
+
+
+def load_model(name: str, progress=None):
+    """A zoo model, loaded once, on first use; downloaded first when its weights are not here."""
+    if name in _models:
+        return _models[name]
+    with _loading:
+        if name not in _models:
+            from colorizer.pretrained import load_pretrained
+
+            entry = available_models().get(name)
+            if entry is None:
+                raise gr.Error(f"There is no model called {name!r} here.", print_exception=False)
+            if progress is not None and not entry.local:
+                progress(0.05, desc=f"Downloading \u201c{entry.label}\u201d from the Hugging Face "
+                         "Hub (first use only)")
+            try:
+                folder = resolve(name)
+            except (HubError, ValueError) as error:
+                log(f"cannot get {name}: {error}")
+                raise gr.Error("This model cannot be downloaded right now; try again later or "
+                               "pick another model.", print_exception=False) from None
+            if progress is not None:
+                progress(0.6, desc="Loading the model")
+            _models[name] = load_pretrained(folder)
+    return _models[name]
 
 
 def new_output_folder() -> Path:
@@ -59,76 +160,124 @@ def temperature_of(model, vividness: float | None) -> float | None:
     """The decoding temperature for a vividness setting (None for regression models)."""
     if model.default_temperature is None:  # no colour classes to decode
         return None
-    vividness = DEFAULT_VIVIDNESS if vividness is None else min(max(float(vividness), 0.0), 100.0)
-    return 1.0 - vividness / 100.0
+    if vividness is None:
+        return model.default_temperature
+    return 1.0 - min(max(float(vividness), 0.0), 100.0) / 100.0
 
 
-def colorize(image_path: str | None, model_name: str, render_size: float = 128,
-             vividness: float = DEFAULT_VIVIDNESS):
+def colorize(photo, model_name: str, render_size: float | None = None,
+             vividness: float | None = None, progress=gr.Progress()):
     """Colorize one upload; returns the before/after pair and the full-resolution PNG.
 
     ``render_size`` is used by models that accept other sizes, ``vividness`` by classification
     models; the others ignore them.
     """
+    image_path = check_photo(photo)  # before a model is loaded (or downloaded) for it
     if not image_path:
         gr.Warning("Upload, paste or capture a photo first.")
         return None, None
-    model = load_model(model_name)
+    stem = Path(photo_of(photo)[1] or image_path).stem
+    model = load_model(model_name, progress)
     size = int(render_size) if render_size and model.spec.resizable else None
     try:
-        rgb, _ = read_image(image_path)
+        rgb, _ = read_image(image_path, max_pixels=MAX_PIXELS)
         result = model.colorize(rgb, size=size, temperature=temperature_of(model, vividness))
-    except (colorizer.ImageError, ValueError) as error:
-        raise gr.Error(str(error).replace(image_path, Path(image_path).name)) from None
+    except ImageError as error:
+        raise refuse(error, stem) from None
+    except ValueError as error:  # a setting the model does not take
+        raise gr.Error(str(error), print_exception=False) from None
     # Files, not PIL images: Gradio copies files into its cache atomically, while it rewrites a
     # PIL image's cache file in place, which truncates a download of the same picture that a
     # concurrent request is still reading (seen under load with identical uploads).
     folder = new_output_folder()
-    before = folder / f"{Path(image_path).stem}_input.png"
+    before = folder / f"{stem}_input.png"
     Image.fromarray(np.round(rgb * 255).astype(np.uint8)).save(
         before, compress_level=PNG_COMPRESS_LEVEL)
-    after = folder / f"{Path(image_path).stem}_color.png"
+    after = folder / f"{stem}_color.png"
     result.save(after, compress_level=PNG_COMPRESS_LEVEL)
     return (str(before), str(after)), str(after)
 
 
-def render_size_update(model_name: str):
-    """The render-size slider for a model: free for fully convolutional ones, fixed otherwise."""
-    spec = load_model(model_name).spec
-    flexible = spec.resizable
-    return gr.update(value=spec.image_size, interactive=flexible,
-                     info=("the square size the model sees; larger = finer colour, slower"
-                           if flexible else f"this model works only at {spec.image_size} px"))
+def check_upload(payload):
+    """Runs as soon as a file is uploaded: a bad one is refused with the project's message and
+    taken out of the input; a good one is left as it is."""
+    try:
+        check_photo(payload)
+    except gr.Error as error:
+        gr.Warning(error.message)
+        return None
+    return gr.skip()
 
 
-def vividness_update(model_name: str):
-    """The vividness slider: live for classification models, fixed for regression ones."""
-    classification = load_model(model_name).default_temperature is not None
-    return gr.update(interactive=classification,
-                     info=("colour classes decoded with the annealed mean, T = 1 - vividness/100"
-                           f" (paper: {DEFAULT_VIVIDNESS}); higher = bolder colour"
-                           if classification else
-                           "only for classification models (this one regresses the colour)"))
+# --- the page ---------------------------------------------------------------------------------
+
+def model_info(entry) -> str:
+    """The menu's info line: what the model does and its figures, in plain words."""
+    figures = entry.metrics
+    parts = [entry.description]
+    if "val_ab_mse" in figures:
+        parts.append(f"colour error {short('ab_mse', figures['val_ab_mse'])} (lower is better; "
+                     f"a gray photo scores {short('ab_mse', figures['gray_ab_mse'])})")
+    if "colourfulness" in figures:
+        real = figures.get("original_colourfulness")
+        parts.append(f"colourfulness {short('colourfulness', figures['colourfulness'])}"
+                     + (f" (real photos {short('colourfulness', real)})" if real else ""))
+    if not entry.local:
+        parts.append("downloaded on first use")
+    return " \u00b7 ".join(parts)
 
 
 def build_demo() -> gr.Blocks:
-    entries = colorizer.list_pretrained()
-    default = default_pretrained().name
+    from colorizer.models import ModelSpec  # the registry: which models render at other sizes
+    from colorizer.quantization import TEMPERATURE
+
+    entries = available_models()
+    if not entries:
+        raise SystemExit("app.py: error: no model to serve: weights/ holds none and the zoo "
+                         "manifest pins no published revision (see `colorizer publish`)")
+    default = min(entries.values(), key=lambda e: e.metrics.get("val_ab_mse", float("inf"))).name
+    default_vividness = round(100 * (1 - TEMPERATURE))
+    # The recommended model first, then the most colourful.
+    order = sorted(entries.values(), key=lambda e: (e.name != default,
+                                                    -e.metrics.get("colourfulness", 0.0)))
+    choices = [(e.label + (" (recommended)" if e.name == default else ""), e.name) for e in order]
+
+    def model_update(model_name: str):
+        return gr.update(info=model_info(entries[model_name]))
+
+    def render_size_update(model_name: str):
+        """The render-size slider: free for fully convolutional models, fixed otherwise."""
+        entry = entries[model_name]
+        flexible = ModelSpec(entry.architecture, {"image_size": entry.image_size}).resizable
+        return gr.update(value=entry.image_size, interactive=flexible,
+                         info=("the square size the model sees; larger = finer colour, slower"
+                               if flexible else f"this model works only at {entry.image_size} px"))
+
+    def vividness_update(model_name: str):
+        """The vividness slider: live for classification models, fixed for regression ones."""
+        classification = entries[model_name].head == "classification"
+        return gr.update(interactive=classification,
+                         info=("higher = bolder colour (colour classes decoded at temperature "
+                               f"1 - vividness/100; the paper's {default_vividness} by default)"
+                               if classification else
+                               "only for the vivid model (this one predicts the colour directly)"))
+
     with gr.Blocks(title="colorizer", delete_cache=(KEEP_RESULTS_S, KEEP_RESULTS_S)) as demo:
         gr.Markdown(
             "# colorizer\nColorize black-and-white photos at full resolution. Tinted and sepia "
-            "prints are reduced to their luminance first. Everything runs on this machine."
+            "prints are reduced to their luminance first."
         )
         with gr.Row():
             with gr.Column():
                 image = gr.Image(label="Black-and-white photo", type="filepath", image_mode=None,
                                  sources=["upload", "clipboard", "webcam"], elem_id="photo")
-                model = gr.Dropdown(choices=[(e.summary(), e.name) for e in entries],
-                                    value=default, label="Model")
-                render_size = gr.Slider(*RENDER_SIZES, step=32,
-                                        value=load_model(default).image_size,
+                model = gr.Dropdown(choices=choices, value=default, label="Model",
+                                    info=model_info(entries[default]), elem_id="model")
+                sizes = [entry.image_size for entry in entries.values()]
+                render_size = gr.Slider(min(RENDER_SIZES[0], *sizes), max(RENDER_SIZES[1], *sizes),
+                                        step=32, value=entries[default].image_size,
                                         label="Render size (px)", interactive=False)
-                vividness = gr.Slider(0, 100, step=1, value=DEFAULT_VIVIDNESS, label="Vividness",
+                vividness = gr.Slider(0, 100, step=1, value=default_vividness, label="Vividness",
                                       interactive=False)
                 button = gr.Button("Colorize", variant="primary", elem_id="colorize")
             with gr.Column():
@@ -137,20 +286,41 @@ def build_demo() -> gr.Blocks:
                 download = gr.File(label="Full-resolution result (PNG)")
         examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
         gr.Examples(examples=examples, inputs=image, label="Public-domain photographs")
-        for update, target in ((render_size_update, render_size), (vividness_update, vividness)):
+        image.upload(check_upload, inputs=image, outputs=image, preprocess=False,
+                     api_name=False, show_progress="hidden")
+        for update, target in ((model_update, model), (render_size_update, render_size),
+                               (vividness_update, vividness)):
             model.change(update, inputs=model, outputs=target, api_name=False)
             demo.load(update, inputs=model, outputs=target, api_name=False)
+        # preprocess=False: the photo reaches the handler as Gradio's upload record (its server
+        # path), unopened, so a bad file gets the project's message, not Gradio's decoding error.
         button.click(colorize, inputs=[image, model, render_size, vividness],
-                     outputs=[slider, download], api_name="colorize")
+                     outputs=[slider, download], api_name="colorize", preprocess=False)
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port that is taken, at once (before the models and TensorFlow load)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself binds
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            raise SystemExit(f"app.py: error: cannot serve on {host}:{port} "
+                             f"({error.strerror or error}); pick a free port with --port") from None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="colorizer Gradio demo")
-    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve the network")
-    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="address to serve on: 0.0.0.0 for the network (default: "
+                        "GRADIO_SERVER_NAME, else 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=os.environ.get("GRADIO_SERVER_PORT", 7860),
+                        help="default: GRADIO_SERVER_PORT, else 7860")
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
     args = parser.parse_args()
+    check_port(args.host, args.port)
     build_demo().launch(server_name=args.host, server_port=args.port, share=args.share,
                         show_error=True, allowed_paths=[str(EXAMPLES_DIR)])
 

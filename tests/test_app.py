@@ -1,5 +1,6 @@
 """The Gradio demo, started for real on 127.0.0.1: gradio_client calls and a headless browser."""
 
+import json
 import os
 import shutil
 import socket
@@ -28,29 +29,52 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url():
-    port = _free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
+def _start_app(env: dict, log: Path, args=()) -> subprocess.Popen:
+    with log.open("w") as handle:
+        return subprocess.Popen([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT,
+                                env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **env},
+                                stdout=handle, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_for(process: subprocess.Popen, url: str, log: Path, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"app.py exited early:\n{process.stdout.read()[-3000:]}")
+            pytest.fail(f"app.py exited early:\n{log.read_text()[-3000:]}")
         try:
             urllib.request.urlopen(url, timeout=2)
-            break
+            return
         except OSError:
             time.sleep(1)
-    else:
-        process.kill()
-        pytest.fail("app.py did not answer within 180 s")
-    yield url
+    process.kill()
+    pytest.fail(f"app.py did not answer within {timeout:.0f} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
     process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """app.py started as a Hugging Face Space starts it: no --host / --port, the Space's
+    variables (GRADIO_SERVER_NAME=0.0.0.0, GRADIO_SERVER_PORT, SPACE_ID) instead."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("app") / "server.log"
+    process = _start_app({"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": str(port),
+                          "SPACE_ID": "someone/colorizer"}, log)
+    url = f"http://127.0.0.1:{port}/"
+    _wait_for(process, url, log)
+    yield {"url": url, "port": port, "log": log}
+    _stop(process)
+
+
+@pytest.fixture(scope="module")
+def app_url(app):
+    return app["url"]
 
 
 @pytest.fixture(scope="module")
@@ -90,27 +114,94 @@ def test_vividness_of_a_classification_model(client):
     assert cf[100] > cf[0] + 2.0  # the mode is bolder than the mean of the colour classes
 
 
-def test_bad_input_gets_a_readable_error_and_the_server_keeps_going(client, tmp_path):
+def _listening(port: int) -> set[str]:
+    """Local addresses (hex, as /proc/net/tcp* write them) with a socket listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, hex_port = fields[1].rsplit(":", 1)
+            if int(hex_port, 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="reads Linux's /proc/net/tcp")
+def test_space_variables_make_it_listen_on_all_interfaces(app):
+    assert _listening(app["port"]) & {"00000000", "00000000000000000000000000000000"}
+
+
+def test_a_busy_port_is_reported_at_once_naming_the_flag(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.time()
+        done = subprocess.run([sys.executable, str(ROOT / "app.py"), "--port", str(port)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert f"cannot serve on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    print(f"busy port reported after {time.time() - started:.1f} s")
+
+
+def test_the_menu_speaks_plainly(app_url):
+    config = json.loads(urllib.request.urlopen(app_url + "config", timeout=30).read())
+    (menu,) = [c["props"] for c in config["components"] if c["props"].get("elem_id") == "model"]
+    labels = [label for label, _ in menu["choices"]]
+    default = next(name for label, name in menu["choices"] if label.endswith("(recommended)"))
+    assert labels[0] == "Natural colour (recommended)" and default == menu["value"]
+    assert "Vivid colour (bolder, may mis-colour)" in labels
+    assert any("uniform sepia" in label for label in labels)  # the report's autoencoder
+    assert "colour error 148.5" in menu["info"] and "colourfulness 23.4" in menu["info"]
+
+
+BAD_UPLOADS = {
+    "notes.jpg": "This file is not a photo the demo can read",
+    "truncated.jpg": "This photo's file is damaged or cut short",
+    "empty.png": "This file is empty",
+    "bomb.png": "This photo is too large to open safely; the demo takes up to 40 MP: shrink it",
+    "large.png": "This photo has 50 MP (10000 x 5000 pixels); the demo takes up to 40 MP: "
+                 "shrink it",
+    "tiny.png": "This picture is only 4 x 6 pixels; the demo needs at least 8 pixels a side",
+}
+
+
+def _bad_uploads(folder: Path) -> dict[str, Path]:
+    (folder / "notes.jpg").write_text("not a photo")
+    (folder / "truncated.jpg").write_bytes(EXAMPLE.read_bytes()[:4000])
+    (folder / "empty.png").write_bytes(b"")
+    Image.new("1", (20000, 20000)).save(folder / "bomb.png")  # 400 MP in a 50 kB file
+    Image.new("L", (10000, 5000)).save(folder / "large.png")
+    Image.new("L", (4, 6)).save(folder / "tiny.png")
+    return {name: folder / name for name in BAD_UPLOADS}
+
+
+def test_bad_uploads_get_plain_one_line_messages_and_the_server_keeps_going(app, client,
+                                                                               tmp_path):
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
 
     name = colorizer.list_pretrained()[0].name
-    not_an_image = tmp_path / "notes.jpg"
-    not_an_image.write_text("not a photo")
-    with pytest.raises(AppError, match="cannot identify image file"):
-        client.predict(handle_file(str(not_an_image)), name, api_name="/colorize")
-    truncated = tmp_path / "truncated.jpg"
-    truncated.write_bytes(EXAMPLE.read_bytes()[:4000])
-    with pytest.raises(AppError, match="truncated.jpg: the image data is damaged or truncated"):
-        client.predict(handle_file(str(truncated)), name, api_name="/colorize")
+    before = app["log"].read_text()
+    for filename, path in _bad_uploads(tmp_path).items():
+        with pytest.raises(AppError) as caught:
+            client.predict(handle_file(str(path)), name, api_name="/colorize")
+        message = str(caught.value)
+        assert message.startswith(BAD_UPLOADS[filename]), message
+        assert "/" not in message and "\n" not in message
     assert client.predict(None, name, api_name="/colorize") == (None, None)
     (_, after), _ = client.predict(handle_file(str(EXAMPLE)), name, api_name="/colorize")
     assert Image.open(after).size == Image.open(EXAMPLE).size
+    logged = app["log"].read_text()[len(before):]
+    refusals = [line for line in logged.splitlines() if line.startswith("colorizer app: refused")]
+    assert len(refusals) == len(BAD_UPLOADS), logged
+    assert "Traceback" not in logged and "UnidentifiedImageError" not in logged
 
 
 @pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                     reason="Debian's chromium is not installed (CI installs it)")
-def test_browser_example_to_result(app_url, tmp_path):
+def test_browser_bad_upload_then_example_to_result(app_url, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -126,10 +217,30 @@ def test_browser_example_to_result(app_url, tmp_path):
         page.goto(app_url, wait_until="domcontentloaded", timeout=120_000)
         example = page.locator(".gallery-item").nth(2)
         example.wait_for(state="visible", timeout=120_000)  # once Gradio's scripts have run
+
+        # A text file named .jpg: the project's own message at once, with no server path.
+        not_a_photo = tmp_path / "holiday.jpg"
+        not_a_photo.write_text("not a photo")
+        message = page.get_by_text(BAD_UPLOADS["notes.jpg"])
+        for _ in range(10):  # an upload before the page is wired up is lost: upload until told
+            page.locator("#photo input[type=file]").set_input_files(str(not_a_photo))
+            try:
+                message.first.wait_for(state="visible", timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                continue
+        else:
+            pytest.fail("uploading a text file named .jpg never showed the project's message")
+        text = page.locator("body").inner_text()
+        assert "/tmp" not in text and "preprocess" not in text and "Unidentified" not in text
+        page.screenshot(path=str(tmp_path / "bad_upload.png"), full_page=True)
+
+        # Then a good photo: the server answers it.
+        loaded = page.locator("#photo img[src*='1909Chicago']")
         for _ in range(10):  # a click before the page is wired up is lost: click until it loads
             example.click()
             try:
-                page.locator("#photo img").first.wait_for(state="visible", timeout=5_000)
+                loaded.first.wait_for(state="visible", timeout=5_000)
                 break
             except PlaywrightTimeout:
                 continue
@@ -141,6 +252,65 @@ def test_browser_example_to_result(app_url, tmp_path):
         if os.environ.get("COLORIZER_TEST_ARTIFACTS"):  # e.g. for CI to keep the screenshot
             artifacts = Path(os.environ["COLORIZER_TEST_ARTIFACTS"])
             artifacts.mkdir(parents=True, exist_ok=True)
-            shutil.copy(tmp_path / "demo.png", artifacts / "demo.png")
+            for name in ("demo.png", "bad_upload.png"):
+                shutil.copy(tmp_path / name, artifacts / name)
         assert page.locator("#result img").count() >= 1
         browser.close()
+
+
+def test_a_space_without_weights_pulls_a_published_model_on_first_use(tmp_path):
+    """The Space recipe: the app's code without weights/, an empty HF cache, the zoo manifest
+    pinning a revision on the (stand-in) Hub; the download shows its progress."""
+    from gradio_client import Client, handle_file
+    from hub_server import FakeHub, folder_files
+
+    from colorizer import create_model, save_pretrained
+    from colorizer.zoo import write_manifest
+
+    model = create_model("cnn", image_size=32, width=0.125)
+    folder = save_pretrained(model, tmp_path / "published" / "cnn.tiny_32")
+    hub = FakeHub().start()
+    try:
+        revision = hub.add_commit("team/colorizer-cnn.tiny_32", folder_files(folder))
+        hub.file_delay_s = 2.0
+        entry = {"architecture": "cnn", "head": "regression", "image_size": 32,
+                 "metrics": {"val_ab_mse": 150.0, "gray_ab_mse": 232.0}}
+        zoo = write_manifest({"owner": "team", "models": [
+            {"name": "cnn.tiny_32", "repo": "colorizer-cnn.tiny_32", "revision": revision,
+             "label": "Tiny", "description": "a tiny model", **entry},
+            {"name": "cnn.unpublished", "repo": "colorizer-cnn.unpublished", "revision": None,
+             "label": "Not here", **entry}]}, tmp_path / "zoo.json")
+        (tmp_path / "no-weights").mkdir()
+        port = _free_port()
+        log = tmp_path / "server.log"
+        process = _start_app({"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+                              "COLORIZER_ZOO": str(zoo),
+                              "COLORIZER_WEIGHTS": str(tmp_path / "no-weights"),
+                              "HF_ENDPOINT": hub.endpoint, "HF_HOME": str(tmp_path / "hf-home"),
+                              "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "0"}, log)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            _wait_for(process, url, log)
+            config = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
+            (menu,) = [c["props"] for c in config["components"]
+                       if c["props"].get("elem_id") == "model"]
+            assert menu["choices"] == [["Tiny (recommended)", "cnn.tiny_32"]]
+            assert "downloaded on first use" in menu["info"]
+            assert not any("/resolve/" in request for request in hub.requests)  # nothing yet
+
+            job = Client(url, verbose=False).submit(handle_file(str(EXAMPLE)), "cnn.tiny_32",
+                                                    api_name="/colorize")
+            shown = set()
+            while not job.done():
+                status = job.status()
+                shown.update(unit.desc for unit in status.progress_data or [] if unit.desc)
+                time.sleep(0.05)
+            (_, after), _ = job.result()
+            assert Image.open(after).size == Image.open(EXAMPLE).size
+            assert any(desc.startswith("Downloading \u201cTiny\u201d from the Hugging Face Hub")
+                       for desc in shown), shown
+            assert any(f"/resolve/{revision}/model.weights.h5" in r for r in hub.requests)
+        finally:
+            _stop(process)
+    finally:
+        hub.stop()
