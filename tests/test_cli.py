@@ -131,6 +131,7 @@ def test_a_missing_input_is_reported_before_any_work(tmp_path):
     assert "colorizing" not in err and not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # a fresh process loading TensorFlow
 def test_colorizing_prints_no_tensorflow_start_up_lines(tmp_path, model_folder):
     import re
 

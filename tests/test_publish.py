@@ -103,6 +103,7 @@ def hub():
     server.stop()
 
 
+@pytest.mark.slow  # four fresh processes, each loading TensorFlow
 def test_publish_then_a_fresh_install_pulls_the_pinned_revision(hub, tmp_path):
     weights, empty = tmp_path / "weights", tmp_path / "no-weights"
     weights.mkdir()
