@@ -303,25 +303,43 @@ class Colorizer:
             return
         # Keras weight files address layers by class and position, not name: with layers added
         # or left out, a file load would put weights in the wrong layers. Copy by name instead.
-        copied, skipped = copy_layers_by_name(load_pretrained(folder).network, self.network)
+        copied, skipped = copy_shared_layers(load_pretrained(folder).network, self.network)
         print(f"starting from the {copied} layers shared with {name_or_path}, which differs in "
               f"{', '.join(differs)}; the other layers start from their initialisation"
               + (f" (not copied: {', '.join(skipped)})" if skipped else ""), file=sys.stderr)
 
 
-def copy_layers_by_name(source: keras.Model, target: keras.Model) -> tuple[int, list[str]]:
-    """Copy each layer of ``source`` with weights into ``target``'s layer of the same name and
-    weight shapes; returns how many were copied and the names of those that had no match."""
-    copied, skipped = 0, []
-    names = {layer.name for layer in target.layers}
-    for layer in source.layers:
-        weights = layer.get_weights()
-        if not weights:
+def copy_shared_layers(source: keras.Model, target: keras.Model) -> tuple[int, list[str]]:
+    """Copy the weights of ``source``'s layers into ``target``'s: a layer named in both goes to
+    its namesake; the others (e.g. Keras' numbered default names, which differ between two
+    builds in one process) pair up in order of appearance when their class and weight shapes
+    agree. Returns how many were copied and the names of the source layers left out."""
+
+    def shapes(layer):
+        return [tuple(w.shape) for w in layer.weights]
+
+    sources = [layer for layer in source.layers if layer.weights]
+    targets = [layer for layer in target.layers if layer.weights]
+    target_names = {layer.name: layer for layer in targets}
+    source_names = {layer.name for layer in sources}
+    pairs, skipped = [], []
+    for layer in sources:  # by name
+        match = target_names.get(layer.name)
+        if match is not None and shapes(match) == shapes(layer):
+            pairs.append((layer, match))
+    named = {id(layer) for pair in pairs for layer in pair}
+    rest = [layer for layer in targets if id(layer) not in named
+            and layer.name not in source_names]
+    for layer in sources:  # the rest in order, same class and shapes
+        if id(layer) in named:
             continue
-        match = target.get_layer(layer.name) if layer.name in names else None
-        if match is None or [w.shape for w in match.get_weights()] != [w.shape for w in weights]:
+        match = None if layer.name in target_names else next(  # a namesake of other shapes: no
+            (t for t in rest if type(t) is type(layer) and shapes(t) == shapes(layer)), None)
+        if match is None:
             skipped.append(layer.name)
             continue
-        match.set_weights(weights)
-        copied += 1
-    return copied, skipped
+        pairs.append((layer, match))
+        rest = rest[rest.index(match) + 1:]  # later source layers pair with later target ones
+    for layer, match in pairs:
+        match.set_weights(layer.get_weights())
+    return len(pairs), skipped

@@ -14,7 +14,7 @@ from colorizer.cli import main
 from colorizer.evaluate_hints import evaluate_hints, format_table, parse_counts
 from colorizer.hints import HintSampler, hint_maps, idw_fill, patch_means
 from colorizer.arrays import ArraySource
-from colorizer.model import copy_layers_by_name
+from colorizer.model import copy_shared_layers
 from colorizer.train import train
 from conftest import colourful_image
 
@@ -170,10 +170,10 @@ def test_a_warm_started_hint_model_colours_as_its_source_until_it_learns(tmp_pat
 def test_layers_are_copied_by_name_where_name_and_shapes_match():
     base, hinted = _models()
     with_weights = [layer.name for layer in base.network.layers if layer.get_weights()]
-    assert copy_layers_by_name(base.network, hinted.network) == (len(with_weights), [])
+    assert copy_shared_layers(base.network, hinted.network) == (len(with_weights), [])
     other = create_model("lite0_unet", image_size=32, weights=None, hints=True,
                          decoder_channels=(8, 8, 8, 8, 8))
-    copied, skipped = copy_layers_by_name(base.network, other.network)
+    copied, skipped = copy_shared_layers(base.network, other.network)
     assert "up0_conv1" in skipped and "efficientnet_lite0" not in skipped
     assert copied + len(skipped) == len(with_weights)
     with pytest.raises(ValueError, match="regression head"):
@@ -195,7 +195,7 @@ def four_photos(tmp_path):
 
 def test_evaluate_hints_scores_the_model_beside_the_fill(four_photos, tmp_path):
     base, hinted = _models()
-    copy_layers_by_name(base.network, hinted.network)
+    copy_shared_layers(base.network, hinted.network)
     with pytest.raises(ValueError, match="without hint inputs"):
         evaluate_hints(base, four_photos, [0, 10], split=None)
     summary = evaluate_hints(hinted, four_photos, [10, 0, 2], split=None,
