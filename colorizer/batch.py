@@ -1,51 +1,84 @@
-"""Planning a folder job: which inputs become which output files, never touching an input."""
+"""Planning a folder job: which inputs become which output files, never touching an input.
+
+Every input ends up in exactly one place of the :class:`Plan`: a job, ``done`` (its output
+exists already: skipped on purpose), or ``failed`` (missing, an unsupported image format, or an
+output that would clash with an input or another output). Files in a folder that are not images
+at all (notes, sidecar files) are only counted.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import mimetypes
 from pathlib import Path
 from typing import Sequence
 
+from colorizer.atomic import is_partial
 from colorizer.listing import IMAGE_EXTENSIONS
 
 # Besides the training formats, Pillow reads these for inference.
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS + (".tif", ".tiff", ".webp")
+# Camera raw formats that mimetypes does not know as images.
+RAW_EXTENSIONS = (".arw", ".cr3", ".dng", ".erf", ".raf", ".raw", ".rw2", ".srw")
 
 
-def _expand(inputs: Sequence[str | Path]) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
-    """(file, path relative to its input root) for every file; missing inputs are reported."""
-    found, missing = [], []
+def is_image_name(path: Path) -> bool:
+    """Whether a file's name says it is a photo, whether or not we can read its format."""
+    kind = mimetypes.guess_type(path.name)[0] or ""
+    return kind.startswith("image/") or path.suffix.lower() in RAW_EXTENSIONS
+
+
+@dataclasses.dataclass
+class Plan:
+    jobs: list[tuple[Path, Path]]  # (input, output) to colorize
+    done: list[tuple[Path, str]]  # inputs whose output exists (not an error)
+    failed: list[tuple[Path, str]]  # inputs that cannot be colorized, with the reason
+    ignored: list[Path]  # files in the input folders that are not images
+
+
+def _expand(inputs: Sequence[str | Path]) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]],
+                                                   list[Path]]:
+    """(file, path relative to its input root) for every file; problems and non-images apart."""
+    found, failed, ignored = [], [], []
+    supported = ", ".join(INPUT_EXTENSIONS)
     for item in map(Path, inputs):
         if item.is_dir():
-            files = sorted(p for p in item.rglob("*") if p.is_file())
-            found += [(p, p.relative_to(item)) for p in files
-                      if p.suffix.lower() in INPUT_EXTENSIONS]
+            for path in sorted(p for p in item.rglob("*") if p.is_file() and not is_partial(p)):
+                if path.suffix.lower() in INPUT_EXTENSIONS:
+                    found.append((path, path.relative_to(item)))
+                elif is_image_name(path):
+                    failed.append((path, f"unsupported image format {path.suffix} (this reads "
+                                         f"{supported}); convert it first"))
+                else:
+                    ignored.append(path)
         elif item.is_file():
             found.append((item, Path(item.name)))
         else:
-            missing.append((item, "no such file or folder"))
-    return found, missing
+            failed.append((item, "no such file or folder"))
+    return found, failed, ignored
 
 
 def plan_outputs(inputs: Sequence[str | Path], output_dir: Path, *, overwrite: bool = False
-                 ) -> tuple[list[tuple[Path, Path]], list[tuple[Path, str]]]:
+                 ) -> Plan:
     """Pair each input image with ``output_dir/<relative path>.png``.
 
-    Returns (jobs, skipped). A target that is an input file is always skipped; an existing
-    target is skipped unless ``overwrite``; two inputs that map to one target keep the first.
+    A target that is an input file is never written; an existing target is left alone (``done``)
+    unless ``overwrite``; two inputs that map to one target keep the first.
     """
-    found, skipped = _expand(inputs)
+    found, failed, ignored = _expand(inputs)
     input_files = {source.resolve() for source, _ in found}
-    jobs, targets = [], set()
+    plan = Plan([], [], failed, ignored)
+    targets = set()
     for source, relative in found:
         target = output_dir / relative.with_suffix(".png")
         resolved = target.resolve()
         if resolved in input_files:
-            skipped.append((source, f"its output {target} is an input file; choose another -o"))
+            plan.failed.append((source, f"its output {target} is an input file; choose another -o"))
         elif resolved in targets:
-            skipped.append((source, f"another input already writes {target}"))
+            plan.failed.append((source, f"another input already writes {target}"))
         elif target.exists() and not overwrite:
-            skipped.append((source, f"{target} exists (use --overwrite to replace it)"))
+            plan.done.append((source, f"{target} exists (use --overwrite to replace it)"))
         else:
-            jobs.append((source, target))
+            plan.jobs.append((source, target))
             targets.add(resolved)
-    return jobs, skipped
+    return plan

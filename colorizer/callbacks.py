@@ -3,8 +3,9 @@
 A run folder holds everything about one training run::
 
     config.json     the resolved TrainConfig (``colorizer train --resume RUN`` reads it back)
-    backup/         Keras BackupAndRestore state, written every epoch: model, optimizer, epoch
-                    (backup-fine-tune/ for the second stage of a two-stage run)
+    backup/         Keras BackupAndRestore state, written every epoch: model, optimizer, epoch,
+                    and the epoch before (``*.bkp``: a kill during a write leaves that one to
+                    resume from); backup-fine-tune/ for the second stage of a two-stage run
     history.csv     one row per finished epoch (loss and ab MSE in Lab units, train and val,
                     epoch_seconds)
     curves.png      the loss curves, redrawn every epoch
@@ -22,11 +23,13 @@ import dataclasses
 import json
 import os
 import platform
+import shutil
 import time
 from pathlib import Path
 
 import keras
 
+from colorizer.atomic import atomic_path, remove_partial_files
 from colorizer.config import TrainConfig
 
 
@@ -53,7 +56,8 @@ def plot_curves(history_csv: Path, output_png: Path) -> None:
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    figure.savefig(output_png, dpi=100)
+    with atomic_path(output_png) as temp:
+        figure.savefig(temp, dpi=100)
     plt.close(figure)
 
 
@@ -68,6 +72,8 @@ class RunFolderCallback(keras.callbacks.Callback):
         self.config = config
         self.monitor = config.monitor
         self.best = float("inf")
+        for folder in (run_dir, run_dir / "model"):  # temp files of a killed run
+            remove_partial_files(folder)
         best_file = run_dir / "model" / "config.json"
         if best_file.is_file():
             self.best = json.loads(best_file.read_text()).get(self.monitor, float("inf"))
@@ -143,12 +149,59 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class Checkpoint(keras.callbacks.BackupAndRestore):
+    """Keras' per-epoch BackupAndRestore, keeping the epoch before as well (double_checkpoint).
+
+    A kill while the checkpoint is written leaves a damaged ``latest.weights.h5`` (restoring it
+    is an OSError, on which Keras goes back to the previous one) or a damaged
+    ``training_metadata.json`` (a ValueError, handled here the same way). Rows of ``history``
+    for the epochs that will run again are dropped, so it lists each epoch once.
+    """
+
+    def __init__(self, backup_dir: Path, history: Path | None = None):
+        super().__init__(str(backup_dir), save_freq="epoch", double_checkpoint=True,
+                         delete_checkpoint=False)
+        self.history = history
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        # Keras keeps the epoch it restored on the model: a later fit (the fine-tuning stage)
+        # would start there instead of at its own initial_epoch.
+        self.model._initial_epoch = None
+        try:
+            super().on_train_begin(logs)
+        except ValueError:
+            previous = self._prev_training_metadata_path
+            if not (os.path.exists(previous) and os.path.exists(self._prev_weights_path)):
+                raise
+            shutil.copyfile(self._prev_weights_path, self._weights_path)
+            shutil.copyfile(previous, self._training_metadata_path)
+            self._load_model()
+        if self.history is not None and os.path.exists(self._training_metadata_path):
+            with open(self._training_metadata_path) as handle:
+                _drop_rows_from(self.history, int(json.load(handle)["epoch"]))
+
+
+def _drop_rows_from(history: Path, epoch: int) -> None:
+    """Remove the rows of epochs ``epoch`` and later from a history CSV (atomically)."""
+    if not history.is_file():
+        return
+    with history.open(newline="") as handle:
+        lines = handle.read().splitlines(keepends=True)
+    if not lines:
+        return
+    rows = list(csv.DictReader(lines))
+    kept = [line for line, row in zip(lines[1:], rows)
+            if (row.get("epoch") or "").isdigit() and int(row["epoch"]) < epoch]
+    if len(kept) < len(rows):
+        with atomic_path(history) as temp:
+            temp.write_text("".join([lines[0], *kept]))
+
+
 def run_callbacks(run_dir: Path, config: TrainConfig, backup: str, colorizer) -> list:
     """Per-epoch checkpoint (BackupAndRestore), timing, CSV history, curves and best model
     (``colorizer``: the :class:`colorizer.Colorizer` being trained)."""
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(run_dir / backup), save_freq="epoch",
-                                         delete_checkpoint=False),
+        Checkpoint(run_dir / backup, history=run_dir / "history.csv"),
         EpochTimer(),  # before the logger, which then records epoch_seconds
         FlushCSVLogger(str(run_dir / "history.csv"), append=True),
     ]

@@ -169,11 +169,12 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     hints = _read_hints(args) if args.hints else None  # a bad file fails before any work
-    jobs, skipped = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
+    plan = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
     # Which model, and is it there: before TensorFlow loads and before the progress bar.
-    folder = resolve(args.model or _default_model()) if jobs else None
+    folder = resolve(args.model or _default_model()) if plan.jobs else None
     from tqdm import tqdm
 
+    from colorizer.atomic import atomic_path, remove_partial_files
     from colorizer.images import PNG_COMPRESS_LEVEL, ImageError
     from colorizer.pretrained import load_pretrained
 
@@ -183,23 +184,33 @@ def cmd_colorize(args: argparse.Namespace) -> int:
         if hints is not None and not model.has_hints:
             raise ValueError(f"--hints: this model ({model.architecture}, built without hint "
                              "inputs) takes no colour hints; use a hint model")
+    failed = list(plan.failed)
     written = 0
-    for source, target in tqdm(jobs, desc="colorizing", unit="image", disable=args.quiet):
+    for source, target in tqdm(plan.jobs, desc="colorizing", unit="image", disable=args.quiet):
         try:
             result = model.colorize(source, temperature=args.temperature,
                                     max_pixels=args.max_pixels, hints=hints)
         except ImageError as error:
-            skipped.append((source, str(error)))
+            failed.append((source, str(error)))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        result.save(target, compress_level=PNG_COMPRESS_LEVEL)
+        remove_partial_files(target.parent, target.name)  # of a killed earlier run
+        with atomic_path(target) as temp:  # a kill never leaves a truncated PNG at target
+            result.save(temp, compress_level=PNG_COMPRESS_LEVEL)
         written += 1
     print(f"wrote {written} image(s) to {args.output}")
-    if skipped:
-        print(f"skipped {len(skipped)}:")
-        for source, why in skipped:
+    if plan.done:
+        print(f"left {len(plan.done)} whose output exists (use --overwrite to replace them)")
+    if plan.ignored:
+        names = ", ".join(str(path) for path in plan.ignored[:5])
+        more = f" and {len(plan.ignored) - 5} more" if len(plan.ignored) > 5 else ""
+        print(f"ignored {len(plan.ignored)} file(s) that are not images: {names}{more}")
+    if failed:
+        total = len(plan.jobs) + len(plan.done) + len(plan.failed)
+        print(f"failed {len(failed)} of {total} input(s):")
+        for source, why in failed:
             print(f"  {why}" if why.startswith(str(source)) else f"  {source}: {why}")
-    return 0 if written or not skipped else 1
+    return 1 if failed else 0
 
 
 def _read_hints(args: argparse.Namespace) -> list:

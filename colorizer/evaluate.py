@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from colorizer import data, metrics, quantization
+from colorizer.atomic import atomic_path, write_text
 from colorizer.images import read_image
 from colorizer.inference import compose, lightness_of
 from colorizer.schema import METRICS, markdown_row
@@ -112,7 +113,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     if output is not None:
         output = Path(output)
         output.mkdir(parents=True, exist_ok=True)
-        (output / "metrics.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        write_text(output / "metrics.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
         if grid:
             save_grid(grid, output / "grid.png")
     return summary
@@ -148,5 +149,6 @@ def save_grid(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], path: Path)
             axis.set_title(title)
             axis.axis("off")
     figure.tight_layout()
-    figure.savefig(path, dpi=80)
+    with atomic_path(path) as temp:
+        figure.savefig(temp, dpi=80)
     plt.close(figure)

@@ -12,6 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
+from colorizer.atomic import atomic_folder, write_text
 from colorizer.model_card import write_model_card
 from colorizer.pretrained import (
     CONFIG_NAME,
@@ -51,7 +52,11 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
                    description: str | None = None, hub_repo: str | None = None,
                    dataset: str = "flickr8k", note: str | None = None,
                    command: str | None = None, overwrite: bool = False) -> Path:
-    """Copy a run's best model into the weight folder ``output`` with metrics and a card."""
+    """Copy a run's best model into the weight folder ``output`` with metrics and a card.
+
+    The folder is assembled under a temp name and then put in place, so an error or a kill
+    leaves ``output`` as it was (absent, or the old folder with ``overwrite``).
+    """
     run_dir = Path(run)
     source = resolve_model_folder(run_dir)
     output = Path(output)
@@ -59,11 +64,7 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
         raise FileExistsError(f"{output} exists; pass overwrite=True (--overwrite) to replace it")
     evaluation_data = json.loads(Path(evaluation).read_text())
     model_config = json.loads((source / CONFIG_NAME).read_text())
-    output.mkdir(parents=True, exist_ok=True)
     model = load_pretrained(source)
-    save_pretrained(model, output)  # weights only, whatever the run saved
-    if (run_dir / CURVES_NAME).is_file():
-        shutil.copy2(run_dir / CURVES_NAME, output / CURVES_NAME)
     training = _training_record(run_dir, model_config)
     training["command"] = command or f"colorizer train --config training/configs/{output.name}.json"
     if note:
@@ -73,10 +74,14 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
                "keras_version") if key in model_config}
     config.update({"name": output.name, "description": description, "hub_repo": hub_repo,
                    "params": model.count_params()})
-    (output / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     metrics = {"dataset": dataset, "evaluation": evaluation_data, "training": training}
-    (output / METRICS_NAME).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    write_model_card(output)
+    with atomic_folder(output, overwrite=overwrite) as staging:
+        save_pretrained(model, staging)  # weights only, whatever the run saved
+        if (run_dir / CURVES_NAME).is_file():
+            shutil.copy2(run_dir / CURVES_NAME, staging / CURVES_NAME)
+        (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        (staging / METRICS_NAME).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        write_model_card(staging)
     return output
 
 
@@ -87,6 +92,6 @@ def record_evaluation(folder: str | Path, evaluation: dict) -> Path:
     metrics_file = folder / METRICS_NAME
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
     metrics["evaluation"] = evaluation
-    metrics_file.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    write_text(metrics_file, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     write_model_card(folder)
     return metrics_file

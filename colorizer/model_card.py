@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from colorizer.atomic import atomic_path
 from colorizer.models import model_description
 from colorizer.models.heads import HEAD_CARD_TEXT
 from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
@@ -108,7 +109,7 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
                 metric_name=metric.name,
                 metric_value=round(float(evaluation["results"]["model"][metric.key]), 4),
             ))
-    name = repo_id or folder.name
+    name = repo_id or config.get("name") or folder.name
     card_data = ModelCardData(
         library_name="keras",
         license="mit",
@@ -133,6 +134,7 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         head_limitation=head_limitation,
     )
     path = folder / CARD_NAME
-    card.save(path)
+    with atomic_path(path) as temp:
+        card.save(temp)
     return path
 

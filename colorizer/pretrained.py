@@ -18,6 +18,7 @@ import dataclasses
 import keras
 
 from colorizer import __version__, color
+from colorizer.atomic import PARTIAL, atomic_path, remove_partial_files, write_text
 from colorizer.folders import (  # noqa: F401  (re-exported: the folder's file names)
     CARD_NAME,
     CONFIG_NAME,
@@ -36,10 +37,16 @@ from colorizer.quantization import load_prior, save_prior
 
 def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, Any] | None = None
                     ) -> Path:
-    """Write ``model`` as a model folder; ``extra`` entries are added to config.json."""
+    """Write ``model`` as a model folder; ``extra`` entries are added to config.json.
+
+    Each file is replaced atomically and config.json comes last, so a kill at any instant
+    leaves a folder that loads: the old model, or the new weights under the old config (which
+    describes the same architecture). Temp files of an earlier, killed save are removed.
+    """
     spec = model.spec
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    remove_partial_files(folder)
     config = {
         "architecture": spec.architecture,
         "args": spec.args,
@@ -49,10 +56,10 @@ def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, An
         "keras_version": keras.__version__,
         **(extra or {}),
     }
-    (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     _save_weights_only(model.network, folder / WEIGHTS_NAME)
     if spec.prior is not None:
         save_prior(spec.prior, folder / PRIOR_NAME)
+    write_text(folder / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
     return folder
 
 
@@ -64,17 +71,18 @@ def _save_weights_only(model: keras.Model, path: Path) -> None:
     """
     import h5py
 
-    staging = path.with_name(path.name + ".tmp.weights.h5")
-    model.save_weights(staging)
-    try:
-        with h5py.File(staging, "r") as source, h5py.File(path, "w") as target:
-            for key, value in source.attrs.items():
-                target.attrs[key] = value
-            for key in source:
-                if key != "optimizer":
-                    source.copy(source[key], target, name=key)
-    finally:
-        staging.unlink(missing_ok=True)
+    with atomic_path(path) as temp:
+        staging = temp.with_name(temp.name.replace(PARTIAL, f"{PARTIAL}staging-", 1))
+        try:
+            model.save_weights(staging)
+            with h5py.File(staging, "r") as source, h5py.File(temp, "w") as target:
+                for key, value in source.attrs.items():
+                    target.attrs[key] = value
+                for key in source:
+                    if key != "optimizer":
+                        source.copy(source[key], target, name=key)
+        finally:
+            staging.unlink(missing_ok=True)
 
 
 def read_config(folder: str | Path) -> dict[str, Any]:

@@ -34,6 +34,7 @@ import numpy as np
 from keras import ops
 
 from colorizer import color
+from colorizer.atomic import write_text
 from colorizer.folders import PRIOR_NAME  # noqa: F401  (its file name in a model folder)
 
 GRID = 10.0  # bin size in Lab units
@@ -199,7 +200,7 @@ def save_prior(prior: np.ndarray, path: str | Path, **facts) -> Path:
         raise ValueError(f"prior has {len(prior)} entries, the bins are {len(centres)}")
     record = {"grid": GRID, "sigma": SIGMA, "bins": centres.tolist(),
               "prior": [float(p) for p in prior], **facts}
-    path.write_text(json.dumps(record, indent=1) + "\n")
+    write_text(path, json.dumps(record, indent=1) + "\n")  # atomically
     return path
 
 

@@ -76,7 +76,8 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
             f"{run_dir} already holds a run; use --resume {run_dir} to continue it or pick "
             "another --output"
         )
-    if config.prior:  # a bad prior file fails before the run folder is made
+    # A bad prior file fails before the run folder is made (a resumed run has its own copy).
+    if config.prior and not (resume and (run_dir / quantization.PRIOR_NAME).is_file()):
         quantization.load_prior(config.prior)
     keras.utils.set_random_seed(config.seed)
     # The model is built (and warm-started) first, so that a bad model argument or --init-from

@@ -20,18 +20,41 @@ def test_colorize_a_mixed_folder(model_folder, image_folder, tmp_path, capsys):
     Image.fromarray(colourful_image(7, (123, 77))).convert("L").save(nested / "old.tif")
     (image_folder / "notes.txt").write_text("ignored: not an image suffix")
     out = tmp_path / "out"
+    # Two unreadable photos: the rest is colorized, and the exit code says that some failed.
     assert main(["colorize", str(image_folder), "-o", str(out), "--model", str(model_folder),
-                 "--quiet"]) == 0
+                 "--quiet"]) == 1
     printed = capsys.readouterr().out
-    assert "wrote 14 image(s)" in printed
-    assert "skipped 2" in printed and "not_an_image.jpg" in printed and "truncated.jpg" in printed
+    assert "wrote 14 image(s)" in printed and "ignored 1 file(s) that are not images" in printed
+    assert "failed 2 of 16 input(s)" in printed
+    assert "not_an_image.jpg" in printed and "truncated.jpg" in printed
     assert Image.open(out / "nested" / "old.png").size == (123, 77)
     assert Image.open(out / "colour_01.png").size == (48, 40)
 
-    # A second run does not replace earlier results unless asked to.
-    main(["colorize", str(image_folder / "colour_01.jpg"), "-o", str(out), "--model",
-          str(model_folder), "--quiet"])
-    assert "exists (use --overwrite" in capsys.readouterr().out
+    # A second run does not replace earlier results unless asked to; that is not a failure.
+    assert main(["colorize", str(image_folder / "colour_01.jpg"), "-o", str(out), "--model",
+                 str(model_folder), "--quiet"]) == 0
+    assert "left 1 whose output exists (use --overwrite" in capsys.readouterr().out
+
+
+def test_exit_codes_and_unsupported_formats(model_folder, tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(colourful_image(10)).save(photos / "a.jpg")
+    (photos / "b.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")  # a format this cannot read
+    (photos / "b.json").write_text("{}")  # a sidecar file: not an image, only counted
+    out = tmp_path / "out"
+    args = ["-o", str(out), "--model", str(model_folder), "--quiet"]
+
+    assert main(["colorize", str(photos), *args]) == 1
+    printed = capsys.readouterr().out
+    assert "wrote 1 image(s)" in printed and "failed 1 of 2 input(s)" in printed
+    assert "b.heic: unsupported image format .heic" in printed
+    assert "ignored 1 file(s) that are not images" in printed and "b.json" in printed
+
+    # An idempotent rerun of what was colorized exits 0 (a missing input is refused before any
+    # work: test_a_missing_input_is_reported_before_any_work).
+    assert main(["colorize", str(photos / "a.jpg"), *args]) == 0
+    assert "left 1 whose output exists" in capsys.readouterr().out
 
 
 def test_inputs_are_never_overwritten(model_folder, tmp_path, capsys):
@@ -47,7 +70,7 @@ def test_inputs_are_never_overwritten(model_folder, tmp_path, capsys):
 
 def test_errors_are_one_line_messages(tmp_path, capsys):
     assert main(["colorize", str(tmp_path), "-o", str(tmp_path / "o"), "--model",
-                 str(tmp_path / "missing")]) in (0, 1)
+                 str(tmp_path / "missing")]) == 0  # an empty folder: nothing to do
     Image.fromarray(colourful_image(9)).save(tmp_path / "x.png")
     assert main(["colorize", str(tmp_path / "x.png"), "-o", str(tmp_path / "o"), "--model",
                  str(tmp_path / "missing")]) == 2

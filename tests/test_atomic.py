@@ -1,0 +1,210 @@
+"""Nothing lost: kills at the wrong moment (checkpoints, model folders, CLI outputs), moved runs.
+
+A kill is real here: the code under test runs in a subprocess whose write is cut short (the file
+being written truncated, as a kill in the middle of writing leaves it) and which then SIGKILLs
+itself, so no ``finally`` or ``atexit`` of ours runs.
+"""
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorizer import create_model, load_pretrained, save_pretrained
+from colorizer.atomic import atomic_folder, atomic_path, is_partial, remove_partial_files, write_text
+from colorizer.cli import main
+from conftest import colourful_image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs ``colorizer`` with ``TARGET`` (a method) patched: its N-th call (argv[1]) does its work,
+# truncates the file it wrote to argv[2] bytes and kills the process. argv[3:] is the CLI.
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    import keras
+    from PIL import Image
+    calls, kill_at, keep = 0, int(sys.argv[1]), int(sys.argv[2])
+    owner, name = TARGET
+    original = getattr(owner, name)
+
+    def cut(self, *args, **kwargs):
+        global calls
+        calls += 1
+        original(self, *args, **kwargs)
+        path = kwargs.get("filepath", kwargs.get("fp", args[0] if args else None))
+        if calls == kill_at:
+            with open(path, "r+b") as handle:
+                handle.truncate(keep)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    setattr(owner, name, cut)
+    from colorizer.cli import main
+    sys.exit(main(sys.argv[3:]))
+""")
+
+
+def _run_killed(target: str, kill_at: int, keep: int, *cli: str) -> subprocess.CompletedProcess:
+    script = KILLER.replace("TARGET", target)
+    done = subprocess.run([sys.executable, "-c", script, str(kill_at), str(keep), *cli],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == -signal.SIGKILL, done.stderr[-3000:]
+    return done
+
+
+def _epochs(run):
+    with (run / "history.csv").open() as handle:
+        return [int(row["epoch"]) for row in csv.DictReader(handle)]
+
+
+def _train_args(image_folder, run, epochs):
+    return ["train", "--model", "autoencoder", "--data", str(image_folder), "--image-size", "32",
+            "--batch-size", "4", "--epochs", str(epochs), "--output", str(run)]
+
+
+# --- the primitives ---------------------------------------------------------------------------
+
+def test_atomic_path_replaces_or_leaves_the_old_file(tmp_path):
+    target = write_text(tmp_path / "a.json", "old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as temp:
+            assert temp.name.endswith(".json") and is_partial(temp)
+            temp.write_text("half")
+            raise RuntimeError("killed")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["a.json"]
+    with atomic_path(tmp_path / "model.weights.h5") as temp:
+        assert temp.name.endswith(".weights.h5")  # Keras needs the whole suffix
+        temp.write_bytes(b"x")
+    (tmp_path / ".a.partial-dead.json").write_text("left by a kill")
+    (tmp_path / ".b.partial-dead.png").write_text("left by a kill")
+    assert [p.name for p in remove_partial_files(tmp_path, "a.json")] == [".a.partial-dead.json"]
+    assert [p.name for p in remove_partial_files(tmp_path)] == [".b.partial-dead.png"]
+
+
+def test_atomic_folder(tmp_path):
+    with atomic_folder(tmp_path / "w") as staging:
+        (staging / "x").write_text("1")
+    with pytest.raises(FileExistsError):
+        with atomic_folder(tmp_path / "w"):
+            pass
+    with pytest.raises(RuntimeError):
+        with atomic_folder(tmp_path / "w", overwrite=True) as staging:
+            (staging / "x").write_text("2")
+            raise RuntimeError("failed half-way")
+    assert (tmp_path / "w" / "x").read_text() == "1"
+    with atomic_folder(tmp_path / "w", overwrite=True) as staging:
+        (staging / "y").write_text("3")
+    assert [p.name for p in (tmp_path / "w").iterdir()] == ["y"]
+    assert [p.name for p in tmp_path.iterdir()] == ["w"]
+    assert oct((tmp_path / "w").stat().st_mode & 0o777) != oct(0o700)  # not mkdtemp's
+
+
+# --- case 1: a kill while a checkpoint or the best model is written ---------------------------
+
+@pytest.mark.slow
+def test_kill_while_the_model_folder_is_written_keeps_the_previous_model(tmp_path):
+    import keras
+
+    keras.utils.set_random_seed(1)
+    first = create_model("autoencoder", image_size=32)
+    folder = save_pretrained(first, tmp_path / "model", extra={"epoch": 1})
+    x = np.linspace(-0.5, 0.5, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
+    expected = np.asarray(first.network(x))
+    script = textwrap.dedent(f"""
+        import os, signal, keras
+        from colorizer import create_model, save_pretrained
+        original = keras.Model.save_weights
+        def cut(self, path, *args, **kwargs):
+            original(self, path, *args, **kwargs)
+            with open(path, "r+b") as handle:
+                handle.truncate(10_000)
+            os.kill(os.getpid(), signal.SIGKILL)
+        keras.Model.save_weights = cut
+        keras.utils.set_random_seed(2)
+        save_pretrained(create_model("autoencoder", image_size=32), {str(folder)!r},
+                        extra={{"epoch": 2}})
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == -signal.SIGKILL, done.stderr[-3000:]
+    assert any(is_partial(p) for p in folder.iterdir())  # the killed write's temp file
+    assert json.loads((folder / "config.json").read_text())["epoch"] == 1
+    np.testing.assert_array_equal(np.asarray(load_pretrained(folder).network(x)), expected)
+    save_pretrained(first, folder, extra={"epoch": 3})  # the next save cleans up
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.weights.h5"]
+
+
+@pytest.mark.slow
+def test_kill_while_the_checkpoint_is_written_resumes_from_the_epoch_before(image_folder,
+                                                                            tmp_path):
+    run = tmp_path / "run"
+    # save_weights calls: epoch 1 backup, epoch 1 best model, epoch 2 backup <- killed there.
+    _run_killed("(keras.Model, 'save_weights')", 3, 10_000, *_train_args(image_folder, run, 3))
+    assert (run / "backup" / "latest.weights.h5").stat().st_size == 10_000  # as the issue saw
+    assert _epochs(run) == [0]
+    assert main(["train", "--resume", str(run)]) == 0
+    assert _epochs(run) == [0, 1, 2]
+    load_pretrained(run)
+
+
+@pytest.mark.slow
+def test_damaged_checkpoint_files_fall_back_to_the_previous_epoch(image_folder, tmp_path):
+    run = tmp_path / "run"
+    assert main(_train_args(image_folder, run, 2)) == 0
+    backup = run / "backup"
+    assert (backup / "latest.weights.h5.bkp").is_file()  # double checkpointing
+    data = (backup / "latest.weights.h5").read_bytes()
+    (backup / "latest.weights.h5").write_bytes(data[:10_000])  # as a kill mid-write leaves it
+    assert main(["train", "--resume", str(run), "--epochs", "3"]) == 0
+    assert _epochs(run) == [0, 1, 2]  # epoch 1 ran again (its checkpoint was lost), listed once
+
+    (backup / "training_metadata.json").write_text('{"epo')  # cut short
+    assert main(["train", "--resume", str(run), "--epochs", "4"]) == 0
+    assert _epochs(run) == [0, 1, 2, 3]
+
+
+# --- case 2: --resume RUN resumes RUN, wherever it is -----------------------------------------
+
+@pytest.mark.slow
+def test_resume_a_moved_and_a_copied_run(image_folder, tmp_path):
+    original = tmp_path / "original"
+    assert main(_train_args(image_folder, original, 1)) == 0
+    moved = tmp_path / "elsewhere" / "moved"
+    moved.parent.mkdir()
+    shutil.move(original, moved)
+    assert main(["train", "--resume", str(moved), "--epochs", "2"]) == 0
+    assert not original.exists() and _epochs(moved) == [0, 1]
+    assert json.loads((moved / "config.json").read_text())["output"] == str(moved)
+
+    copy = tmp_path / "copy"
+    shutil.copytree(moved, copy)
+    assert main(["train", "--resume", str(copy), "--epochs", "3"]) == 0
+    assert _epochs(copy) == [0, 1, 2] and _epochs(moved) == [0, 1]  # the copy, not its source
+
+
+# --- case 3: a kill while the CLI writes a result ---------------------------------------------
+
+@pytest.mark.slow
+def test_interrupted_cli_output_is_redone_on_the_next_run(tmp_path):
+    model = save_pretrained(create_model("autoencoder", image_size=32), tmp_path / "model")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a", "b"):
+        Image.fromarray(colourful_image(ord(name))).save(photos / f"{name}.jpg")
+    out = tmp_path / "out"
+    cli = ["colorize", str(photos), "-o", str(out), "--model", str(model), "--quiet"]
+    _run_killed("(Image.Image, 'save')", 2, 100, *cli)  # a.png written, b.png cut and killed
+    assert (out / "a.png").is_file() and not (out / "b.png").exists()
+    assert any(is_partial(p) for p in out.iterdir())
+    assert main(cli) == 0  # b is colorized now; a is left as it is (done)
+    assert Image.open(out / "b.png").size == (48, 40)
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png"]
