@@ -12,8 +12,13 @@ as it is. The colorize event is also an API (``api_name="colorize"``) for gradio
 from __future__ import annotations
 
 import argparse
+import atexit
+import ctypes
+import ctypes.util
+import gc
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -27,13 +32,14 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from colorizer.bounded import PixelBudget  # noqa: E402
 from colorizer.hub import HubError, resolve  # noqa: E402  (light: TensorFlow loads in build_demo)
 from colorizer.images import (  # noqa: E402
     DEFAULT_MAX_PIXELS,
     PNG_COMPRESS_LEVEL,
     ImageError,
     check_image,
-    read_image,
+    read_pixels,
 )
 from colorizer.schema import short  # noqa: E402
 from colorizer.zoo import list_pretrained  # noqa: E402
@@ -44,8 +50,16 @@ CONCURRENCY = 2  # colorizations at once (2-core CPU: more only queues inside Te
 QUEUE_SIZE = 64  # waiting requests beyond which new ones are refused
 KEEP_RESULTS_S = 3600  # results (ours and Gradio's cached copies) are deleted after an hour
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="colorizer-app-"))
-MAX_PIXELS = DEFAULT_MAX_PIXELS  # largest photo the demo takes
+atexit.register(shutil.rmtree, OUTPUT_DIR, ignore_errors=True)  # results do not outlive us
+MAX_PIXELS = int(os.environ.get("COLORIZER_APP_MAX_PIXELS", DEFAULT_MAX_PIXELS))  # per photo
 MIN_SIDE = 8  # smallest photo side (pixels) the demo takes
+MAX_FILE_SIZE = os.environ.get("COLORIZER_APP_MAX_FILE_SIZE", "50mb")  # uploads, checked by Gradio
+# Memory. Colorizing a photo needs at most about REQUEST_BYTES_PER_PIXEL bytes a pixel of it on
+# top of the loaded models (benchmarks/memory.py demo); the photos being checked or colorized
+# together hold PIXEL_BUDGET pixels at most (CONCURRENCY photos of MAX_PIXELS), so the server
+# needs at most about server_budget_mb() on top of its models. A photo that does not fit waits.
+REQUEST_BYTES_PER_PIXEL = 20  # measured: 13.4 (two 40 MP requests at once: +1075 MB)
+PIXEL_BUDGET = PixelBudget(CONCURRENCY * MAX_PIXELS)
 FORMATS = "JPEG, PNG, TIFF, BMP, GIF or WebP"
 # Vividness v (0..100) of a classification model is its annealed-mean temperature T = 1 - v/100:
 # 0 gives the mean of the predicted colours (muted), 100 the most likely colour; the paper's
@@ -108,10 +122,49 @@ def check_photo(payload) -> str | None:
     path, name = photo_of(payload)
     if path:
         try:
-            check_image(path, MAX_PIXELS, min_side=MIN_SIDE)
+            with PIXEL_BUDGET.hold(header_pixels(path)):  # the check decodes it
+                check_image(path, MAX_PIXELS, min_side=MIN_SIDE)
         except ImageError as error:
             raise refuse(error, name) from None
+        except TimeoutError:
+            raise busy() from None
     return path
+
+
+def header_pixels(path: str) -> int:
+    """The pixels the file's header announces (nothing decoded), for the budget: 0 where the
+    header is unreadable or over MAX_PIXELS (the check then refuses it before decoding)."""
+    try:
+        with Image.open(path) as image:
+            pixels = image.size[0] * image.size[1]
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return 0
+    return pixels if pixels <= MAX_PIXELS else 0
+
+
+def busy() -> gr.Error:
+    log(f"busy: {PIXEL_BUDGET.in_use:,} of {PIXEL_BUDGET.total:,} pixels held for too long")
+    return gr.Error("The demo is busy with other large photos; try again in a minute.",
+                    print_exception=False)
+
+
+def server_budget_mb() -> float:
+    """The documented memory bound of the photos being colorized together, in MB (on top of
+    Python, Gradio, TensorFlow and the models loaded)."""
+    return REQUEST_BYTES_PER_PIXEL * PIXEL_BUDGET.total / 2**20
+
+
+def release_freed_memory() -> None:
+    """Free what a request left and hand it back to the system: a dropped model copy (see
+    RESIZED_CACHE in colorizer.model) is freed by the cycle collector, and glibc keeps freed
+    blocks in its arenas unless asked, so the server's RSS would stay near its peak."""
+    gc.collect()
+    libc = ctypes.util.find_library("c")
+    if libc:
+        try:
+            ctypes.CDLL(libc).malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc
+            pass
 
 
 # --- the models -------------------------------------------------------------------------------
@@ -179,20 +232,39 @@ def colorize(photo, model_name: str, render_size: float | None = None,
     stem = Path(photo_of(photo)[1] or image_path).stem
     model = load_model(model_name, progress)
     size = int(render_size) if render_size and model.spec.resizable else None
+    if size is not None and not RENDER_SIZES[0] <= size <= RENDER_SIZES[1]:
+        raise gr.Error(f"The render size must be from {RENDER_SIZES[0]} to {RENDER_SIZES[1]} "
+                       f"px, not {size}.", print_exception=False)
     try:
-        rgb, _ = read_image(image_path, max_pixels=MAX_PIXELS)
-        result = model.colorize(rgb, size=size, temperature=temperature_of(model, vividness))
+        with PIXEL_BUDGET.hold(header_pixels(image_path)):
+            try:
+                return colorize_file(image_path, stem, model, size,
+                                     temperature_of(model, vividness))
+            finally:
+                release_freed_memory()
     except ImageError as error:
         raise refuse(error, stem) from None
+    except TimeoutError:
+        raise busy() from None
     except ValueError as error:  # a setting the model does not take
         raise gr.Error(str(error), print_exception=False) from None
+
+
+def colorize_file(image_path: str, stem: str, model, size: int | None,
+                  temperature: float | None):
+    """The before/after PNGs of one photo (uint8 or uint16 pixels: no float copy of it)."""
+    pixels, _ = read_pixels(image_path, max_pixels=MAX_PIXELS)
     # Files, not PIL images: Gradio copies files into its cache atomically, while it rewrites a
     # PIL image's cache file in place, which truncates a download of the same picture that a
     # concurrent request is still reading (seen under load with identical uploads).
     folder = new_output_folder()
     before = folder / f"{stem}_input.png"
-    Image.fromarray(np.round(rgb * 255).astype(np.uint8)).save(
-        before, compress_level=PNG_COMPRESS_LEVEL)
+    eight_bit = pixels if pixels.dtype == np.uint8 else (
+        (pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    Image.fromarray(eight_bit).save(before, compress_level=PNG_COMPRESS_LEVEL)
+    del eight_bit
+    result = model.colorize(pixels, size=size, temperature=temperature, max_pixels=MAX_PIXELS)
+    del pixels
     after = folder / f"{stem}_color.png"
     result.save(after, compress_level=PNG_COMPRESS_LEVEL)
     return (str(before), str(after)), str(after)
@@ -321,8 +393,12 @@ def main() -> None:
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
     args = parser.parse_args()
     check_port(args.host, args.port)
+    # SIGTERM (how servers are stopped) as Ctrl-C: Gradio then closes, and the atexit clean-up
+    # of the result folders runs (Python's default for SIGTERM skips it).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     build_demo().launch(server_name=args.host, server_port=args.port, share=args.share,
-                        show_error=True, allowed_paths=[str(EXAMPLES_DIR)])
+                        show_error=True, allowed_paths=[str(EXAMPLES_DIR)],
+                        max_file_size=MAX_FILE_SIZE)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Reading user images for inference: any common mode, EXIF rotation, alpha, and clear errors.
 
-Everything a user hands to :func:`colorizer.colorize` goes through :func:`read_image`, which
-returns float RGB in 0..1 (16-bit precision kept) plus the alpha channel if there was one, or
-raises :class:`ImageError` with a message that names the problem.
+Everything a user hands to :func:`colorizer.colorize` goes through :func:`read_pixels`, which
+returns the pixels as compactly as they came (uint8, or uint16 for 16-bit and float input) plus
+the alpha channel if there was one, or raises :class:`ImageError` with a message that names the
+problem; :func:`read_image` gives the same as float RGB in 0..1 (16-bit precision kept).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Largest image accepted by default (pixels). Full-resolution Lab maths needs about 60 bytes a
-# pixel at its peak, so 40 MP stays within ~2.5 GB; raise it with max_pixels=... if you have RAM.
+# Largest image accepted by default (pixels). colorize() needs about 12 bytes a pixel of the
+# photo on top of the loaded model (the photo as decoded, its L in float32, the result image;
+# the Lab maths goes a band of rows at a time): a 40 MP photo peaked at 1.42 GB with the default
+# model (benchmarks/memory.py). Raise it with max_pixels=... if you have the RAM.
 DEFAULT_MAX_PIXELS = 40_000_000
 # zlib level of the PNGs we write: level 1 encodes a 2048 px result about 5x faster than Pillow's
 # default 6, for files about 15% larger.
@@ -87,69 +90,122 @@ def check_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS,
         return image.size
 
 
-def _array_to_float_rgb(array: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+EXIF_ORIENTATION = 0x0112
+# Rows converted at a time where a whole-image temporary would cost several bytes a pixel.
+BAND_PIXELS = 1 << 20
+
+
+def _bands(height: int, width: int):
+    """Row ranges of about BAND_PIXELS pixels covering an image of ``height`` rows."""
+    rows = max(1, BAND_PIXELS // max(1, width))
+    for top in range(0, height, rows):
+        yield slice(top, min(height, top + rows))
+
+
+def _codes_of_floats(array: np.ndarray, peak: float = 1.0) -> np.ndarray:
+    """Float values in 0..peak -> 16-bit codes (uint16), a band at a time."""
+    scale = 65535.0 / peak
+    codes = np.empty(array.shape, np.uint16)
+    for band in _bands(array.shape[0], int(np.prod(array.shape[1:], dtype=np.int64))):
+        values = np.asarray(array[band], np.float32) * np.float32(scale)
+        codes[band] = np.rint(np.clip(values, 0.0, 65535.0))
+    return codes
+
+
+def _array_to_pixels(array: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
         raise ImageError(f"{name}: expected an HxW, HxWx1, HxWx3 or HxWx4 array, got shape "
                          f"{array.shape}", "unsupported")
-    if np.issubdtype(array.dtype, np.integer):
-        peak = 65535.0 if array.dtype.itemsize > 1 and array.max(initial=0) > 255 else 255.0
-        array = array.astype(np.float32) / peak
-    elif np.issubdtype(array.dtype, np.floating):
+    alpha = None
+    if np.issubdtype(array.dtype, np.floating):
         if not np.all(np.isfinite(array)):
             raise ImageError(f"{name}: the array holds NaN or infinite values", "unsupported")
-        array = array.astype(np.float32)
-        if array.max(initial=0.0) > 1.0:
-            array = array / 255.0
-    elif array.dtype == bool:
-        array = array.astype(np.float32)
+        peak = 255.0 if array.max(initial=0.0) > 1.0 else 1.0  # over every channel, alpha too
+    if array.ndim == 3 and array.shape[-1] == 4:
+        alpha, array = array[..., 3], array[..., :3]
+    if array.dtype == bool:
+        pixels = array.astype(np.uint8) * np.uint8(255)
+        alpha = None if alpha is None else alpha.astype(np.uint8) * np.uint8(255)
+    elif np.issubdtype(array.dtype, np.integer):
+        sixteen = array.dtype.itemsize > 1 and array.max(initial=0) > 255
+        peak = 65535 if sixteen else 255
+        pixels = (array if array.dtype == (np.uint16 if sixteen else np.uint8)
+                  else np.clip(array, 0, peak).astype(np.uint16 if sixteen else np.uint8))
+        if alpha is not None:
+            alpha = np.clip(np.round(alpha.astype(np.float64) * (255.0 / peak)), 0, 255
+                            ).astype(np.uint8)
+    elif np.issubdtype(array.dtype, np.floating):
+        pixels = _codes_of_floats(array, peak)
+        if alpha is not None:
+            alpha = np.round(np.clip(alpha / peak, 0.0, 1.0) * 255).astype(np.uint8)
     else:
         raise ImageError(f"{name}: unsupported array dtype {array.dtype}", "unsupported")
-    array = np.clip(array, 0.0, 1.0)
-    alpha = None
-    if array.ndim == 2:
-        array = np.repeat(array[..., None], 3, axis=-1)
-    elif array.shape[-1] == 4:
-        alpha = np.round(array[..., 3] * 255).astype(np.uint8)
-        array = array[..., :3]
-    return np.ascontiguousarray(array), alpha
+    return np.ascontiguousarray(pixels), alpha
 
 
-def _pil_to_float_rgb(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    image = ImageOps.exif_transpose(image)
+def _pil_to_pixels(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    if image.getexif().get(EXIF_ORIENTATION, 1) != 1:  # (exif_transpose would copy anyway)
+        image = ImageOps.exif_transpose(image)
     alpha = None
     if image.mode in ("LA", "RGBA", "PA") or (image.mode == "P" and "transparency" in image.info):
         image = image.convert("RGBA")
         alpha = np.asarray(image.getchannel("A"))
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        values = np.asarray(image, dtype=np.float32)
-        peak = 65535.0 if values.max(initial=0) > 255 or image.mode.startswith("I;16") else 255.0
-        if image.mode == "F" and values.max(initial=0) <= 1.0:
-            peak = 1.0
-        gray = np.clip(values / peak, 0.0, 1.0)
-        return np.repeat(gray[..., None], 3, axis=-1), alpha
-    rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-    return rgb, alpha
+        values = np.asarray(image)
+        if image.mode == "F":
+            top = values.max(initial=0)
+            return _codes_of_floats(values, 1.0 if top <= 1.0 else 255.0 if top <= 255 else 65535.0
+                                    ), alpha
+        if values.max(initial=0) > 255 or image.mode.startswith("I;16"):
+            return np.clip(values, 0, 65535).astype(np.uint16), alpha
+        return np.clip(values, 0, 255).astype(np.uint8), alpha
+    if image.mode == "L":
+        return np.asarray(image), alpha
+    if image.mode == "1":
+        return np.asarray(image.convert("L")), alpha
+    return np.asarray(image if image.mode == "RGB" else image.convert("RGB")), alpha
 
 
-def read_image(source: ImageInput, max_pixels: int = DEFAULT_MAX_PIXELS
-               ) -> tuple[np.ndarray, np.ndarray | None]:
-    """A path, PIL image or array -> (float32 RGB HxWx3 in 0..1, uint8 alpha HxW or None)."""
+def read_pixels(source: ImageInput, max_pixels: int = DEFAULT_MAX_PIXELS
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+    """A path, PIL image or array -> (pixels, uint8 alpha HxW or None), as compact as it comes.
+
+    ``pixels`` is HxW (gray) or HxWx3 (RGB), uint8 (0..255) or uint16 (16-bit codes, 0..65535;
+    float input is rounded to these): 1 to 6 bytes a pixel, where float RGB would take 12.
+    """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         with _open(path, max_pixels) as image:
-            return _pil_to_float_rgb(image)
+            return _pil_to_pixels(image)
     if isinstance(source, Image.Image):
         _check_size(*source.size, max_pixels, "image")
-        return _pil_to_float_rgb(source)
+        return _pil_to_pixels(source)
     if isinstance(source, np.ndarray):
         if source.ndim < 2:
             raise ImageError(f"array: expected an image array, got shape {source.shape}",
                              "unsupported")
         _check_size(source.shape[1], source.shape[0], max_pixels, "array")
-        return _array_to_float_rgb(source, "array")
+        return _array_to_pixels(source, "array")
     raise ImageError(
         f"expected a file path, PIL.Image or numpy array, got {type(source).__name__}",
         "unsupported"
     )
+
+
+def float_rgb(pixels: np.ndarray) -> np.ndarray:
+    """Pixels of :func:`read_pixels` -> float32 RGB HxWx3 in 0..1."""
+    peak = np.float32(65535.0 if pixels.dtype == np.uint16 else 255.0)
+    rgb = pixels.astype(np.float32) / peak
+    return np.repeat(rgb[..., None], 3, axis=-1) if rgb.ndim == 2 else rgb
+
+
+def read_image(source: ImageInput, max_pixels: int = DEFAULT_MAX_PIXELS
+               ) -> tuple[np.ndarray, np.ndarray | None]:
+    """A path, PIL image or array -> (float32 RGB HxWx3 in 0..1, uint8 alpha HxW or None).
+
+    12 bytes a pixel: :func:`colorizer.colorize` works from :func:`read_pixels` instead.
+    """
+    pixels, alpha = read_pixels(source, max_pixels)
+    return float_rgb(pixels), alpha

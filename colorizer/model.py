@@ -18,7 +18,6 @@ This module imports no TensorFlow: a ``Colorizer`` trains under Keras on JAX too
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ import keras
 import numpy as np
 
 from colorizer import color, quantization
+from colorizer.bounded import LRUCache
 from colorizer.hints import HINT_CHANNELS
 from colorizer.models.registry import ModelSpec, build_network, model_defaults
 
@@ -45,7 +45,7 @@ class Colorizer:
     def __init__(self, network: keras.Model, spec: ModelSpec):
         self.network = network
         self.spec = spec
-        self._resized: collections.OrderedDict[int, Colorizer] = collections.OrderedDict()
+        self._resized: LRUCache[Colorizer] = LRUCache(RESIZED_CACHE)
 
     # --- what it is -------------------------------------------------------------------------
 
@@ -153,7 +153,8 @@ class Colorizer:
         size = self.spec.check_size(size)
         if size == self.image_size:
             return self
-        if size not in self._resized:
+
+        def rebuild() -> Colorizer:
             spec = dataclasses.replace(self.spec, args={**self.spec.offline_args,
                                                          "image_size": size})
             try:
@@ -162,11 +163,9 @@ class Colorizer:
                 raise ValueError(f"{self.architecture} cannot render at {size} px ({error})"
                                  ) from None
             network.set_weights(self.network.get_weights())
-            self._resized[size] = Colorizer(network, spec)
-            while len(self._resized) > RESIZED_CACHE:
-                self._resized.popitem(last=False)
-        self._resized.move_to_end(size)
-        return self._resized[size]
+            return Colorizer(network, spec)
+
+        return self._resized.get(size, rebuild)
 
     def predict_ab(self, lightness, temperature: float | None = None, *, hints=None
                    ) -> np.ndarray:
@@ -212,27 +211,31 @@ class Colorizer:
         """
         from PIL import Image
 
-        from colorizer.images import DEFAULT_MAX_PIXELS, read_image
-        from colorizer.inference import compose, lightness_of, model_input
+        from colorizer.images import DEFAULT_MAX_PIXELS, read_pixels
+        from colorizer.inference import compose_image, lightness_of_pixels, model_input
 
         self.check_temperature(temperature)  # before any work
         if hints is not None and not self.has_hints:
             raise ValueError(f"this model ({self.architecture}, built without hint inputs) takes "
                              "no colour hints; use a hint model such as lite0_unet_hints")
         model = self.at_size(size)
-        rgb, alpha = read_image(image, max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
+        # Memory: the photo as decoded (uint8 or uint16), its L in float32, the result image;
+        # the Lab maths goes a band of rows at a time (about 12 bytes a pixel in all).
+        pixels, alpha = read_pixels(image, max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
         hint_maps = None
         if hints is not None:
             from colorizer.hints import hint_maps as to_maps
             from colorizer.hints import user_points
 
-            height, width = rgb.shape[:2]
+            height, width = pixels.shape[:2]
             points = user_points(hints, width, height, model.image_size)
             hint_maps = np.asarray(to_maps(points, model.image_size))[None]
-        lightness = lightness_of(rgb)
+        lightness = lightness_of_pixels(pixels)
+        del pixels  # (a caller's array stays theirs)
         ab_small = model.predict_ab(model_input(lightness, model.image_size)[None],
                                     temperature, hints=hint_maps)[0]
-        result = Image.fromarray(compose(lightness, ab_small), mode="RGB")
+        result = compose_image(lightness, ab_small)
+        del lightness
         if alpha is not None:
             result.putalpha(Image.fromarray(alpha, mode="L"))
         return result

@@ -314,3 +314,43 @@ def test_a_space_without_weights_pulls_a_published_model_on_first_use(tmp_path):
             _stop(process)
     finally:
         hub.stop()
+
+
+def test_the_demo_bounds_memory_and_cleans_up_at_exit(tmp_path):
+    """A server with small limits (COLORIZER_APP_MAX_PIXELS, COLORIZER_APP_MAX_FILE_SIZE):
+    a photo or an upload over them is refused, a render size off the slider too; its result
+    folders are gone once it is stopped with SIGTERM."""
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    temp = tmp_path / "server-tmp"  # the server's temp dir, checked after it stops
+    temp.mkdir()
+    port = _free_port()
+    log = tmp_path / "server.log"
+    process = _start_app({"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+                          "TMPDIR": str(temp), "COLORIZER_APP_MAX_PIXELS": "2000000",
+                          "COLORIZER_APP_MAX_FILE_SIZE": "1mb"}, log)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for(process, url, log)
+        client = Client(url, verbose=False)
+        name = colorizer.list_pretrained()[0].name
+        large = tmp_path / "large.png"
+        Image.new("L", (1500, 1500), 128).save(large)  # 2.25 MP in a small file
+        with pytest.raises(AppError, match=r"This photo has 2.3 MP \(1500 x 1500 pixels\); the "
+                                           r"demo takes up to 2 MP"):
+            client.predict(handle_file(str(large)), name, api_name="/colorize")
+        junk = tmp_path / "junk.jpg"
+        junk.write_bytes(np.random.default_rng(0).bytes(1024 * 1024 + 1000))
+        with pytest.raises(Exception, match="(?i)exceeds the maximum|too large|413"):
+            client.predict(handle_file(str(junk)), name, api_name="/colorize")
+        resizable = next(e.name for e in colorizer.list_pretrained()
+                         if e.architecture != "autoencoder")
+        with pytest.raises(AppError, match="render size must be from 64 to 512 px, not 100000"):
+            client.predict(handle_file(str(EXAMPLE)), resizable, 100000, api_name="/colorize")
+        (_, after), _ = client.predict(handle_file(str(EXAMPLE)), name, api_name="/colorize")
+        assert Image.open(after).size == Image.open(EXAMPLE).size
+        assert list(temp.glob("colorizer-app-*/*/*_color.png"))
+    finally:
+        _stop(process)  # SIGTERM, as a service manager stops it
+    assert process.returncode is not None and not list(temp.glob("colorizer-app-*"))

@@ -151,3 +151,43 @@ def test_check_image_names_each_problem(tmp_path, image_folder):
         assert str(path) in str(caught.value)  # the library's own message names the file
     assert check_image(image_folder / "colour_00.png", min_side=8) == (48, 40)
     assert check_image(tmp_path / "thin.png") == (7, 30)  # no minimum unless asked
+
+
+def test_resized_copies_are_bounded():
+    from colorizer.model import RESIZED_CACHE
+
+    cnn = create_model("cnn", image_size=32, width=0.125)
+    sizes = [32 + 8 * (i + 1) for i in range(RESIZED_CACHE + 2)]
+    copies = [cnn.at_size(size) for size in sizes]
+    assert list(cnn._resized) == sizes[2:]  # the least recently used went
+    assert cnn.at_size(sizes[-1]) is copies[-1]  # still held
+    assert cnn.at_size(sizes[0]) is not copies[0]  # dropped, rebuilt
+
+
+def test_lean_full_resolution_maths_matches_the_whole_image_formulas():
+    """lightness_of_pixels / compose work a band of rows at a time; the results are those of
+    the plain formulas on the whole image (rgb_to_lab's L, tf.image.resize + lab_to_rgb)."""
+    from colorizer import color
+    from colorizer.images import float_rgb, read_pixels
+    from colorizer.inference import compose, lightness_of, lightness_of_pixels
+
+    rng = np.random.default_rng(0)
+    for pixels in (rng.integers(0, 256, (301, 157), dtype=np.uint8),
+                   rng.integers(0, 256, (301, 157, 3), dtype=np.uint8),
+                   rng.integers(0, 65536, (37, 41), dtype=np.uint16),
+                   rng.integers(0, 65536, (37, 41, 3), dtype=np.uint16)):
+        lightness = lightness_of_pixels(pixels)
+        np.testing.assert_array_equal(lightness, lightness_of(float_rgb(pixels)))
+        reference = rgb_to_lab(tf.constant(float_rgb(pixels)))[..., :1].numpy()
+        np.testing.assert_allclose(lightness, reference, atol=2e-3)
+    gray = Image.fromarray(rng.integers(0, 256, (30, 40), dtype=np.uint8))
+    assert read_pixels(gray)[0].dtype == np.uint8 and read_pixels(gray)[0].ndim == 2  # 1 B/px
+
+    for height, width, size in ((40, 48, 128), (1100, 300, 64), (3, 900, 32)):
+        lightness = rng.uniform(0, 100, (height, width, 1)).astype(np.float32)
+        ab_small = rng.uniform(-80, 80, (size, size, 2)).astype(np.float32)
+        ab = tf.image.resize(ab_small, (height, width), method="bilinear")
+        expected = tf.cast(tf.round(color.lab_to_rgb(tf.concat([lightness, ab], -1)) * 255.0),
+                           tf.uint8).numpy()
+        difference = np.abs(compose(lightness, ab_small).astype(int) - expected)
+        assert difference.max() <= 1 and (difference > 0).mean() < 1e-4  # float rounding only
