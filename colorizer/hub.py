@@ -6,10 +6,15 @@ revision the zoo manifest pins; a Hub repo id downloads through
 tokens from the argument or the environment), and a cached copy is used with a warning when the
 Hub cannot be reached. Only config.json and model.weights.h5 are read from a download; no code or
 pickle from it is executed. Finding a model's folder (:func:`resolve`) imports no TensorFlow.
+
+Every Hub request times out (connect and read) after ``COLORIZER_HUB_TIMEOUT`` seconds (default
+30), so a stalled Hub is a :class:`HubError`, not a hang. ``hf://user/name`` always means the Hub,
+even where a local folder ``user/name`` exists.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -17,7 +22,14 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from colorizer.folders import CARD_NAME, FOLDER_FILES, WEIGHTS_NAME, resolve_model_folder
+from colorizer.folders import (
+    CARD_NAME,
+    CONFIG_NAME,
+    FOLDER_FILES,
+    METRICS_NAME,
+    WEIGHTS_NAME,
+    resolve_model_folder,
+)
 from colorizer.zoo import find_pretrained, list_pretrained, manifest_path, weights_dir
 
 if TYPE_CHECKING:
@@ -28,6 +40,66 @@ if TYPE_CHECKING:
 
 class HubError(OSError):
     """The Hub could not give a model: repo or revision missing, or unreachable and not cached."""
+
+
+DEFAULT_HUB_TIMEOUT_S = 30.0
+_TIMEOUT_KEYS = ("connect", "read", "write", "pool")
+_bounded = False
+
+
+def hub_timeout() -> float:
+    """Seconds a Hub request may wait to connect or for data: ``COLORIZER_HUB_TIMEOUT``, or 30."""
+    value = os.environ.get("COLORIZER_HUB_TIMEOUT", "")
+    if not value:
+        return DEFAULT_HUB_TIMEOUT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"COLORIZER_HUB_TIMEOUT must be a positive number of seconds, "
+                         f"got {value!r}")
+    return seconds
+
+
+def _bound_timeouts(request) -> None:
+    """httpx request hook: every timeout the caller left unset (None) becomes hub_timeout().
+
+    huggingface_hub passes ``timeout=None`` for its API calls (repo_info, the first step of a
+    download), which overrides any client default, so the bound is set on each request.
+    """
+    timeouts = dict(request.extensions.get("timeout") or {})
+    request.extensions["timeout"] = {
+        key: hub_timeout() if timeouts.get(key) is None else timeouts[key] for key in _TIMEOUT_KEYS}
+
+
+def bound_hub_timeouts() -> None:
+    """Make huggingface_hub's shared HTTP client time out (done once, before any Hub call).
+
+    The client factory in place (huggingface_hub's own, or one the user set) is kept; its
+    clients get one more request hook, :func:`_bound_timeouts`.
+    """
+    global _bounded
+    if _bounded:
+        return
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils import _http
+
+    previous = getattr(_http, "_GLOBAL_CLIENT_FACTORY", _http.default_client_factory)
+
+    def factory():
+        client = previous()
+        hooks = client.event_hooks
+        hooks["request"] = [*hooks.get("request", []), _bound_timeouts]
+        client.event_hooks = hooks
+        return client
+
+    set_client_factory(factory)
+    _bounded = True
+
+
+def _is_timeout(error: BaseException) -> bool:
+    return "timeout" in f"{type(error).__name__} {error}".lower().replace(" ", "")
 
 
 def _looks_like_repo_id(name: str) -> bool:
@@ -45,9 +117,11 @@ def download(repo_id: str, revision: str | None = None, cache_dir: str | Path | 
         RevisionNotFoundError,
     )
 
+    bound_hub_timeouts()
     where = f"{repo_id}@{revision or 'main'}"
+    timeout = hub_timeout()
     kwargs = dict(repo_id=repo_id, revision=revision, cache_dir=cache_dir, token=token,
-                  allow_patterns=list(FOLDER_FILES))
+                  allow_patterns=list(FOLDER_FILES), etag_timeout=timeout)
     try:
         return Path(snapshot_download(**kwargs))
     except RepositoryNotFoundError:
@@ -57,16 +131,24 @@ def download(repo_id: str, revision: str | None = None, cache_dir: str | Path | 
         ) from None
     except RevisionNotFoundError:
         raise HubError(f"Hub repo {repo_id!r} has no revision {revision!r}") from None
-    except LocalEntryNotFoundError:
+    except LocalEntryNotFoundError as error:
         offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
         reason = "HF_HUB_OFFLINE is set" if offline else "the Hub cannot be reached"
+        if not offline and _is_timeout(error):
+            reason = (f"the Hub did not answer within {timeout:g} s (COLORIZER_HUB_TIMEOUT sets "
+                      "the limit)")
         raise HubError(f"{reason} and {where} is not in the local cache") from None
-    except OSError as error:  # network trouble that snapshot_download did not handle itself
+    except Exception as error:  # network trouble that snapshot_download did not handle itself
+        # (OSError, or an httpx error such as a read timeout in the middle of a file)
+        if not isinstance(error, OSError) and not type(error).__module__.startswith("httpx"):
+            raise
+        why = (f"no answer within {timeout:g} s, COLORIZER_HUB_TIMEOUT" if _is_timeout(error)
+               else (str(error).splitlines() or [type(error).__name__])[0])
         try:
             path = Path(snapshot_download(**kwargs, local_files_only=True))
         except LocalEntryNotFoundError:
-            raise HubError(f"cannot download {where} ({error}) and it is not cached") from None
-        warnings.warn(f"cannot reach the Hub ({error}); using the cached copy of {where}",
+            raise HubError(f"cannot download {where} ({why}) and it is not cached") from None
+        warnings.warn(f"cannot reach the Hub ({why}); using the cached copy of {where}",
                       stacklevel=2)
         return path
 
@@ -75,8 +157,11 @@ def resolve(name_or_repo_or_path: str | Path, revision: str | None = None,
             cache_dir: str | Path | None = None, token: str | None = None) -> Path:
     """The local model folder for a zoo name, a local folder or a Hub repo id."""
     name = str(name_or_repo_or_path)
-    if name.startswith("hf://"):
-        name = name[len("hf://"):]
+    if name.startswith("hf://"):  # always the Hub, whatever local folder has the same name
+        repo_id = name[len("hf://"):]
+        if not _looks_like_repo_id(repo_id):
+            raise ValueError(f"{name}: hf:// must be followed by a Hub repo id (user/name)")
+        return download(repo_id, revision, cache_dir, token)
     local = Path(name).expanduser()
     if local.is_dir():
         return resolve_model_folder(local)
@@ -145,6 +230,11 @@ def push_to_hub(model_or_folder: Colorizer | str | Path, repo_id: str, *,
             for name in FOLDER_FILES:
                 if (source / name).is_file():
                     shutil.copy2(source / name, folder / name)
+        for name in (CONFIG_NAME, METRICS_NAME):  # no local paths of this machine go public
+            if (folder / name).is_file():
+                record = json.loads((folder / name).read_text())
+                (folder / name).write_text(json.dumps(public_record(record), indent=2,
+                                                      sort_keys=True) + "\n")
         if not (folder / CARD_NAME).is_file():
             write_model_card(folder, repo_id=repo_id)
         return commit_folder(folder, repo_id, private=private, token=token,
@@ -160,9 +250,44 @@ def commit_folder(folder: Path, repo_id: str, *, private: bool = False, token: s
     """
     from huggingface_hub import CommitOperationAdd, HfApi
 
+    bound_hub_timeouts()
     api = HfApi(token=token)
-    api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-    operations = [CommitOperationAdd(path_in_repo=path.name, path_or_fileobj=str(path))
-                  for path in sorted(Path(folder).iterdir()) if path.is_file()]
-    return api.create_commit(repo_id=repo_id, operations=operations, repo_type="model",
-                             commit_message=commit_message)
+    try:
+        api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+        operations = [CommitOperationAdd(path_in_repo=path.name, path_or_fileobj=str(path))
+                      for path in sorted(Path(folder).iterdir()) if path.is_file()]
+        return api.create_commit(repo_id=repo_id, operations=operations, repo_type="model",
+                                 commit_message=commit_message)
+    except Exception as error:  # an httpx timeout or network error is not an OSError
+        if isinstance(error, OSError) or not type(error).__module__.startswith("httpx"):
+            raise
+        why = (f"no answer within {hub_timeout():g} s, COLORIZER_HUB_TIMEOUT"
+               if _is_timeout(error) else f"{type(error).__name__}: {error}")
+        raise HubError(f"cannot push to {repo_id} ({why})") from None
+
+
+# Fields of a training record (TrainConfig, export's record, an evaluation) that hold paths.
+PATH_FIELDS = ("data", "output", "init_from", "prior", "run")
+
+
+def _public_path(value: str) -> str:
+    """A path of this machine reduced to its last part (``/home/me/photos`` -> ``photos``);
+    zoo names and Hub repo ids are kept."""
+    if not value or find_pretrained(value) is not None:
+        return value
+    path = Path(value)
+    if path.is_absolute() or value.startswith((".", "~")) or path.expanduser().exists():
+        return path.name
+    if _looks_like_repo_id(value) or os.sep not in value:
+        return value
+    return path.name
+
+
+def public_record(record):
+    """A copy of a config.json / metrics.json with every path field reduced by _public_path."""
+    if isinstance(record, dict):
+        return {key: _public_path(value) if key in PATH_FIELDS and isinstance(value, str)
+                else public_record(value) for key, value in record.items()}
+    if isinstance(record, list):
+        return [public_record(value) for value in record]
+    return record

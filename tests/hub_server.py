@@ -200,3 +200,37 @@ class FakeHub:
                 self._route(head=True)
 
         return Handler
+
+
+class StalledHub:
+    """An endpoint on 127.0.0.1 that accepts connections and never answers (a stalled Hub)."""
+
+    def __init__(self):
+        import socket
+
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(64)
+        self.connections = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:  # closed by stop()
+                return
+            self.connections.append(connection)  # held open, never read or answered
+
+    def start(self) -> "StalledHub":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.socket.close()
+        for connection in self.connections:
+            connection.close()

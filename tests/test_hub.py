@@ -1,4 +1,6 @@
+import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -224,3 +226,43 @@ def test_saved_weights_leave_out_the_optimizer_state(tmp_path):
     x = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 32, 32, 1)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(load_pretrained(folder).network(x)),
                                np.asarray(model.network(x)), rtol=1e-6)
+
+
+def test_hf_scheme_always_means_the_hub(tmp_path, monkeypatch):
+    save_pretrained(create_model("autoencoder", image_size=32), tmp_path / "team" / "tiny")
+    monkeypatch.chdir(tmp_path)  # a local folder team/tiny, as the repo id
+    calls = []
+    monkeypatch.setattr("colorizer.hub.download",
+                        lambda repo, revision, cache, token: calls.append(repo) or tmp_path)
+    assert resolve("team/tiny") == Path("team/tiny") and calls == []  # plain: the folder
+    assert resolve("hf://team/tiny") == tmp_path and calls == ["team/tiny"]  # hf://: the Hub
+    with pytest.raises(ValueError, match="hf:// must be followed by a Hub repo id"):
+        resolve("hf://tiny")
+
+
+def test_pushed_configs_carry_no_local_paths(tmp_path, monkeypatch):
+    from colorizer.train import TrainConfig
+
+    run = tmp_path / "runs" / "my-run"
+    config = TrainConfig(model="autoencoder", data=str(tmp_path / "private" / "photos"),
+                         output=str(run), image_size=32, init_from=str(tmp_path / "runs" / "old"),
+                         prior=str(tmp_path / "private" / "prior.json"),
+                         model_args={"head": "classification"}).resolved()
+    save_pretrained(create_model("autoencoder", image_size=32), run / "model",
+                    extra={"epoch": 1, "training": dataclasses.asdict(config)})
+    (run / "model" / "metrics.json").write_text(json.dumps(
+        {"evaluation": {**_evaluation(), "data": str(tmp_path / "private" / "photos")},
+         "training": {"config": dataclasses.asdict(config),
+                      "started_from": {"run": str(tmp_path / "runs" / "old"), "epochs_run": 2,
+                                       "wall_time_s": 9.0, "config": {}}}}))
+    api, _ = _recording_api(monkeypatch)
+    push_to_hub(run, "team/mine")
+    files = api.uploaded[0]
+    for name in ("config.json", "metrics.json", "README.md"):
+        assert str(tmp_path).encode() not in files[name], name
+    pushed = json.loads(files["config.json"])["training"]
+    assert (pushed["data"], pushed["output"], pushed["init_from"], pushed["prior"]) == (
+        "photos", "my-run", "old", "prior.json")  # what they were, without where
+    assert pushed["model"] == "autoencoder" and pushed["image_size"] == 32
+    # The folder itself keeps its record.
+    assert str(tmp_path) in (run / "model" / "config.json").read_text()

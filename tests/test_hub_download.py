@@ -12,6 +12,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from colorizer import create_model, save_pretrained
 from hub_server import FakeHub, folder_files
@@ -92,3 +93,40 @@ def test_download_pin_cache_offline_and_missing_repo(hub, tmp_path):
     never_cached = _load(hub.endpoint, tmp_path / "empty-home", "team/tiny-colorizer",
                          offline=True)
     assert "HF_HUB_OFFLINE is set" in never_cached["error"]
+
+
+@pytest.mark.slow
+def test_a_stalled_hub_fails_within_the_timeout(tmp_path):
+    """An endpoint that accepts the connection and never answers: a HubError after the
+    timeout (COLORIZER_HUB_TIMEOUT, 2 s here), from the library and from the command line."""
+    import time
+
+    from hub_server import StalledHub
+
+    stalled = StalledHub().start()
+    env = {**os.environ, "HF_ENDPOINT": stalled.endpoint, "HF_HOME": str(tmp_path / "hf-home"),
+           "HF_HUB_DISABLE_TELEMETRY": "1", "COLORIZER_HUB_TIMEOUT": "2"}
+    env.pop("HF_HUB_OFFLINE", None)
+    Image.new("L", (8, 8)).save(tmp_path / "photo.png")
+    cli = [sys.executable, "-m", "colorizer.cli"]
+    try:
+        for command in ([sys.executable, "-c", LOAD_SCRIPT, "team/stalled", ""],
+                        [*cli, "pull", "team/stalled"],
+                        [*cli, "colorize", str(tmp_path / "photo.png"), "-o",
+                         str(tmp_path / "out"), "--model", "team/stalled"]):
+            began = time.perf_counter()
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+            took = time.perf_counter() - began
+            if command[1] == "-c":
+                message = json.loads(done.stdout.strip().splitlines()[-1])["error"]
+            else:  # the CLI: exit 2 and a one-line message, no traceback
+                assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+                lines = [line for line in done.stderr.splitlines()
+                         if line.startswith("colorizer ")]
+                assert len(lines) == 1 and ": error: " in lines[0]
+                message = lines[0]
+            assert "the Hub did not answer within 2 s" in message, message
+            assert "team/stalled@main is not in the local cache" in message
+            assert took < 60  # TensorFlow's import included; it waited for ever before
+    finally:
+        stalled.stop()
