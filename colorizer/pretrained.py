@@ -30,6 +30,7 @@ from colorizer.folders import (  # noqa: F401  (re-exported: the folder's file n
     resolve_model_folder,
 )
 from colorizer.model import Colorizer
+from colorizer.model_config import MAX_CONFIG_BYTES, check_model_config
 from colorizer.models import ModelSpec, build_network
 from colorizer.models.registry import resolve_args
 from colorizer.quantization import load_prior, save_prior
@@ -86,17 +87,22 @@ def _save_weights_only(model: keras.Model, path: Path) -> None:
 
 
 def read_config(folder: str | Path) -> dict[str, Any]:
-    """The config.json of a model folder, checked for the fields loading needs."""
+    """The config.json of a model folder, checked (every build argument's type and range, see
+    :mod:`colorizer.model_config`) before anything is built from it."""
     path = Path(folder) / CONFIG_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{folder} is not a model folder: {CONFIG_NAME} is missing")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(f"{path} is {path.stat().st_size:,} bytes, too large for a config")
     try:
         config = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from None
-    missing = {"architecture", "args"} - set(config)
-    if missing:
-        raise ValueError(f"{path} lacks {sorted(missing)}")
+    if isinstance(config, dict):
+        missing = {"architecture", "args"} - set(config)
+        if missing:
+            raise ValueError(f"{path} lacks {sorted(missing)}")
+    check_model_config(config, path)
     if config.get("normalization", color.normalization()) != color.normalization():
         raise ValueError(
             f"{path} was saved with normalisation {config['normalization']}, this version uses "
@@ -108,22 +114,24 @@ def read_config(folder: str | Path) -> dict[str, Any]:
 def load_pretrained(folder: str | Path) -> Colorizer:
     """Rebuild the model saved in ``folder`` (a model folder or a training run folder).
 
-    The network is built with no pretrained-weight download (the folder holds every weight).
+    The config is checked first (:func:`read_config`) and the network is built with no
+    pretrained-weight download (the folder holds every weight); nothing from the folder is
+    executed.
     """
     folder = resolve_model_folder(folder)
     config = read_config(folder)
     architecture = config["architecture"]
     # An unknown architecture or argument is an error naming the known ones.
     args = resolve_args(architecture, config["args"])
-    spec = ModelSpec(architecture, args)
-    spec = dataclasses.replace(spec, args=spec.offline_args)
-    network = build_network(spec)
     weights = folder / WEIGHTS_NAME
     if not weights.is_file():
         raise FileNotFoundError(f"{weights} is missing")
+    spec = ModelSpec(architecture, args)
+    spec = dataclasses.replace(spec, args=spec.offline_args)
+    network = build_network(spec)
     try:
         network.load_weights(weights)
-    except (ValueError, OSError, KeyError) as error:
+    except Exception as error:  # noqa: BLE001  (h5py and Keras raise many kinds for a bad file)
         raise ValueError(
             f"{weights} does not match a {architecture} built with {config['args']}: {error}"
         ) from None
