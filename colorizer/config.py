@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from colorizer.atomic import write_text
+
 # The founding report's optimizers: RMSprop for the autoencoder, Adam for the rest.
 DEFAULT_OPTIMIZERS = {"autoencoder": "rmsprop"}
 OPTIMIZERS = {"adam": "Adam", "rmsprop": "RMSprop"}  # name -> keras.optimizers class
@@ -138,7 +140,8 @@ class TrainConfig:
         return dataclasses.replace(self, optimizer=optimizer, output=output)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n")
+        # Atomically: a resumed run rewrites its config.json, and a kill must not cut it short.
+        write_text(path, json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from colorizer import color, data, metrics
+from colorizer.atomic import atomic_path, write_text
 from colorizer.hints import HintSampler
 from colorizer.images import read_image
 from colorizer.inference import compose, lightness_of
@@ -106,7 +107,7 @@ def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
     if output is not None:
         output = Path(output)
         output.mkdir(parents=True, exist_ok=True)
-        (output / METRICS_NAME).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        write_text(output / METRICS_NAME, json.dumps(summary, indent=2, sort_keys=True) + "\n")
         plot_curves(summary, output / CURVES_NAME)
     return summary
 
@@ -144,5 +145,6 @@ def plot_curves(summary: dict[str, Any], path: Path) -> None:
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    with atomic_path(path) as temp:
+        figure.savefig(temp, dpi=100)
     plt.close(figure)
