@@ -190,8 +190,9 @@ def demo(args: argparse.Namespace) -> None:
           f"({', '.join(f'{s:.1f} s' for s in results)})")
     for error in errors:
         print(f"  failed: {error[:300]}")
-    print(f"server RSS before {before:.0f} MB, peak {peak:.0f} MB, after {after:.0f} MB; "
-          f"documented server budget {app.server_budget_mb():.0f} MB")
+    print(f"server RSS before {before:.0f} MB, peak {peak:.0f} MB (+{peak - before:.0f} MB), "
+          f"after {after:.0f} MB; the documented budget of the requests on top of the loaded "
+          f"models: {app.server_budget_mb():.0f} MB")
     for path in folder.iterdir():
         path.unlink()
     folder.rmdir()
