@@ -450,7 +450,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     prior.add_argument("--overwrite", action="store_true")
     prior.set_defaults(func=cmd_prior)
 
-    colorize = commands.add_parser("colorize", help="colorize images at full resolution")
+    colorize = commands.add_parser(
+        "colorize", help="colorize images at full resolution",
+        epilog="Exit status: 0 when every input was colorized or left because its output exists; "
+        "1 when any failed (unreadable, or a format this does not read), with a list; 2 for an "
+        "error before any work (a missing input, a bad --model). Each PNG is written under a "
+        "temporary name and renamed, so an interrupted run never leaves a partial one.")
     colorize.add_argument("inputs", nargs="+", help="image files and/or folders (recursive)")
     colorize.add_argument("-o", "--output", required=True, help="output folder (PNG files)")
     colorize.add_argument("--model", help="zoo name, model or run folder, or Hub repo id "
