@@ -69,6 +69,17 @@ def copy_file(source: str | Path, target: str | Path) -> Path:
     return target
 
 
+def save_figure(figure, path: str | Path, dpi: int = 100) -> Path:
+    """A matplotlib figure written whole to ``path`` (tight layout), then closed."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    with atomic_path(path) as temp:
+        figure.savefig(temp, dpi=dpi)
+    plt.close(figure)
+    return Path(path)
+
+
 def remove_partial_files(folder: str | Path, name: str | None = None) -> list[Path]:
     """Delete the temp files that killed writers left directly in ``folder`` (only those of
     the file ``name`` if given); return them."""

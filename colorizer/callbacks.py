@@ -29,7 +29,7 @@ from pathlib import Path
 
 import keras
 
-from colorizer.atomic import atomic_path, remove_partial_files
+from colorizer.atomic import atomic_path, remove_partial_files, save_figure
 from colorizer.config import TrainConfig
 
 
@@ -55,10 +55,7 @@ def plot_curves(history_csv: Path, output_png: Path) -> None:
         axis.set_title(title)
         axis.grid(alpha=0.3)
         axis.legend()
-    figure.tight_layout()
-    with atomic_path(output_png) as temp:
-        figure.savefig(temp, dpi=100)
-    plt.close(figure)
+    save_figure(figure, output_png, dpi=100)
 
 
 class RunFolderCallback(keras.callbacks.Callback):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from colorizer import data, metrics, quantization
-from colorizer.atomic import atomic_path, write_text
+from colorizer.atomic import save_figure, write_text
 from colorizer.images import read_image
 from colorizer.inference import compose, lightness_of
 from colorizer.schema import METRICS, markdown_row
@@ -91,13 +91,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
             grid.append((results["gray"], results["model"], original))
 
     summary: dict[str, Any] = {
-        "data": str(data_path),
-        "split": split,
-        "images": len(kept),
-        "skipped_unreadable": report.unreadable,
-        "image_size": size,
-        "model": model.architecture,
-        "model_args": model.spec.args,
+        **summary_header(model, data_path, split, kept, report),
         "temperature": temperature,
         "mean_ab": [float(v) for v in mean_ab],
         "original_colourfulness": float(np.mean(original_cf)),
@@ -117,6 +111,19 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
         if grid:
             save_grid(grid, output / "grid.png")
     return summary
+
+
+def summary_header(model, data_path, split, kept: list[str], report) -> dict[str, Any]:
+    """What every evaluation summary starts with: the data, the images and the model."""
+    return {
+        "data": str(data_path),
+        "split": split,
+        "images": len(kept),
+        "skipped_unreadable": report.unreadable,
+        "image_size": model.image_size,
+        "model": model.architecture,
+        "model_args": model.spec.args,
+    }
 
 
 def format_table(summary: dict[str, Any]) -> str:
@@ -148,7 +155,4 @@ def save_grid(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], path: Path)
             axis.imshow(image)
             axis.set_title(title)
             axis.axis("off")
-    figure.tight_layout()
-    with atomic_path(path) as temp:
-        figure.savefig(temp, dpi=80)
-    plt.close(figure)
+    save_figure(figure, path, dpi=80)

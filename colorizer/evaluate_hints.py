@@ -21,9 +21,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from colorizer import color, data, metrics
-from colorizer.atomic import atomic_path, write_text
+from colorizer.atomic import save_figure, write_text
 from colorizer.hints import HintSampler
 from colorizer.images import read_image
+from colorizer.evaluate import summary_header
 from colorizer.inference import compose, lightness_of
 
 PREDICTORS = ("model", "idw_fill")
@@ -93,13 +94,7 @@ def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
             results[name][str(count)] = {"ab_mse": metrics.ab_mse(predictions[name], ab_true),
                                          "psnr": float(np.mean(psnrs[name]))}
     summary: dict[str, Any] = {
-        "data": str(data_path),
-        "split": split,
-        "images": len(kept),
-        "skipped_unreadable": report.unreadable,
-        "image_size": size,
-        "model": model.architecture,
-        "model_args": model.spec.args,
+        **summary_header(model, data_path, split, kept, report),
         "hints": counts,
         "hint_seed": seed,
         "results": results,
@@ -144,7 +139,4 @@ def plot_curves(summary: dict[str, Any], path: Path) -> None:
                        f"{summary['image_size']} px")
         axis.grid(alpha=0.3)
         axis.legend()
-    figure.tight_layout()
-    with atomic_path(path) as temp:
-        figure.savefig(temp, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path, dpi=100)
