@@ -232,7 +232,8 @@ def colorize(photo, model_name: str, render_size: float | None = None,
     stem = Path(photo_of(photo)[1] or image_path).stem
     model = load_model(model_name, progress)
     size = int(render_size) if render_size and model.spec.resizable else None
-    if size is not None and not RENDER_SIZES[0] <= size <= RENDER_SIZES[1]:
+    if size is not None and size != model.image_size \
+            and not RENDER_SIZES[0] <= size <= RENDER_SIZES[1]:  # its own size is always fine
         raise gr.Error(f"The render size must be from {RENDER_SIZES[0]} to {RENDER_SIZES[1]} "
                        f"px, not {size}.", print_exception=False)
     try:
