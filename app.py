@@ -58,7 +58,7 @@ MAX_FILE_SIZE = os.environ.get("COLORIZER_APP_MAX_FILE_SIZE", "50mb")  # uploads
 # top of the loaded models (benchmarks/memory.py demo); the photos being checked or colorized
 # together hold PIXEL_BUDGET pixels at most (CONCURRENCY photos of MAX_PIXELS), so the server
 # needs at most about server_budget_mb() on top of its models. A photo that does not fit waits.
-REQUEST_BYTES_PER_PIXEL = 20  # measured: 13.4 (two 40 MP requests at once: +1075 MB)
+REQUEST_BYTES_PER_PIXEL = 20  # measured: 14.9 (two 40 MP requests at once: +1195 MB)
 PIXEL_BUDGET = PixelBudget(CONCURRENCY * MAX_PIXELS)
 FORMATS = "JPEG, PNG, TIFF, BMP, GIF or WebP"
 # Vividness v (0..100) of a classification model is its annealed-mean temperature T = 1 - v/100:
