@@ -319,7 +319,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from colorizer.export import export_weights
 
     folder = export_weights(args.run, args.output, evaluation=args.evaluation,
-                            description=args.description, hub_repo=args.hub_repo,
+                            hint_evaluation=args.hint_evaluation, description=args.description, hub_repo=args.hub_repo,
                             dataset=args.dataset, note=args.note, command=args.command,
                             overwrite=args.overwrite)
     print(f"wrote weight folder {folder}")
@@ -475,6 +475,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     export.add_argument("run", help="training run folder")
     export.add_argument("output", help="weight folder to write, e.g. weights/ARCH.TAG")
     export.add_argument("--evaluation", required=True, help="metrics.json of `colorizer evaluate`")
+    export.add_argument("--hint-evaluation", metavar="HINT_METRICS_JSON",
+                        help="a hint model's hint_metrics.json of `colorizer evaluate --hints` "
+                        "(copied with its curves; the card shows the table)")
     export.add_argument("--description", help="one line for menus and the card")
     export.add_argument("--hub-repo", help="Hub repo id the folder is published under")
     export.add_argument("--dataset", default="flickr8k")

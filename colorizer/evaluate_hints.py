@@ -25,11 +25,12 @@ from colorizer.atomic import save_figure, write_text
 from colorizer.hints import HintSampler
 from colorizer.images import read_image
 from colorizer.evaluate import summary_header
+from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.inference import compose, lightness_of
 
 PREDICTORS = ("model", "idw_fill")
-METRICS_NAME = "hint_metrics.json"
-CURVES_NAME = "hint_curves.png"
+METRICS_NAME = HINT_METRICS_NAME
+CURVES_NAME = HINT_CURVES_NAME
 
 
 def parse_counts(text: str) -> list[int]:

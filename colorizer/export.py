@@ -2,7 +2,8 @@
 
 A weight folder is what ships in ``weights/`` and what goes to the Hub: the run's best model
 (config.json + model.weights.h5), its loss curves, a metrics.json holding the evaluation (model and
-both baselines) and the training record, and a model card.
+both baselines) and the training record, and a model card. A hint model's folder also holds its
+evaluation with simulated hints (``colorizer evaluate --hints``: hint_metrics.json and its curves).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from colorizer.atomic import atomic_folder, write_text
+from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.model_card import write_model_card
 from colorizer.pretrained import (
     CONFIG_NAME,
@@ -49,13 +51,15 @@ def _training_record(run_dir: Path, model_config: dict) -> dict:
 
 
 def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Path,
-                   description: str | None = None, hub_repo: str | None = None,
+                   hint_evaluation: str | Path | None = None, description: str | None = None, hub_repo: str | None = None,
                    dataset: str = "flickr8k", note: str | None = None,
                    command: str | None = None, overwrite: bool = False) -> Path:
     """Copy a run's best model into the weight folder ``output`` with metrics and a card.
 
-    The folder is assembled under a temp name and then put in place, so an error or a kill
-    leaves ``output`` as it was (absent, or the old folder with ``overwrite``).
+    ``hint_evaluation`` (a hint model's hint_metrics.json of ``colorizer evaluate --hints``) is
+    copied in with the curves beside it. The folder is assembled under a temp name and then put
+    in place, so an error or a kill leaves ``output`` as it was (absent, or the old folder with
+    ``overwrite``).
     """
     run_dir = Path(run)
     source = resolve_model_folder(run_dir)
@@ -65,6 +69,14 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     evaluation_data = json.loads(Path(evaluation).read_text())
     model_config = json.loads((source / CONFIG_NAME).read_text())
     model = load_pretrained(source)
+    if hint_evaluation is not None:
+        hint_evaluation = Path(hint_evaluation)
+        if not model.has_hints:
+            raise ValueError(f"{run_dir} is not a hint model; drop --hint-evaluation")
+        if hint_evaluation.name != HINT_METRICS_NAME:
+            raise ValueError(f"--hint-evaluation takes the {HINT_METRICS_NAME} of `colorizer "
+                             f"evaluate --hints`, got {hint_evaluation}")
+        json.loads(hint_evaluation.read_text())  # a damaged file fails here, not on the Hub
     training = _training_record(run_dir, model_config)
     training["command"] = command or f"colorizer train --config training/configs/{output.name}.json"
     if note:
@@ -81,6 +93,10 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
             shutil.copy2(run_dir / CURVES_NAME, staging / CURVES_NAME)
         (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         (staging / METRICS_NAME).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        if hint_evaluation is not None:
+            for name in (HINT_METRICS_NAME, HINT_CURVES_NAME):
+                if (hint_evaluation.parent / name).is_file():
+                    shutil.copy2(hint_evaluation.parent / name, staging / name)
         write_model_card(staging)
     return output
 

@@ -2,7 +2,8 @@
 
 A model folder (:mod:`colorizer.pretrained` writes and reads it) holds ``config.json`` and
 ``model.weights.h5``, a classification model also ``prior.json``; a zoo weight folder adds
-``metrics.json``, ``curves.png`` and a model card (``README.md``).
+``metrics.json``, ``curves.png`` and a model card (``README.md``); a hint model's also its
+evaluation with simulated hints (``hint_metrics.json``, ``hint_curves.png``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ PRIOR_NAME = "prior.json"
 METRICS_NAME = "metrics.json"
 CURVES_NAME = "curves.png"
 CARD_NAME = "README.md"
+HINT_METRICS_NAME = "hint_metrics.json"
+HINT_CURVES_NAME = "hint_curves.png"
 # Everything a published weight folder holds (and all that is ever downloaded).
-FOLDER_FILES = (CONFIG_NAME, WEIGHTS_NAME, PRIOR_NAME, METRICS_NAME, CURVES_NAME, CARD_NAME)
+FOLDER_FILES = (CONFIG_NAME, WEIGHTS_NAME, PRIOR_NAME, METRICS_NAME, CURVES_NAME, CARD_NAME,
+                HINT_METRICS_NAME, HINT_CURVES_NAME)
 
 
 def resolve_model_folder(name_or_path: str | Path) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 from colorizer.atomic import atomic_path
 from colorizer.models import model_description
 from colorizer.models.heads import HEAD_CARD_TEXT
+from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
 from colorizer.schema import METRICS
 
@@ -33,10 +34,11 @@ colorizer.colorize("old_photo.jpg", model).save("old_photo_color.png")
 ```
 
 or `colorizer colorize old_photos/ -o colorized/ --model {{ repo }}`.
-
+{{ hints_usage }}
 ## Evaluation
 
 {{ evaluation }}
+{{ hints_evaluation }}
 
 ## Training
 
@@ -64,6 +66,40 @@ def _evaluation_section(metrics: dict) -> str:
         f"{evaluation['images']} images, ab MSE at {evaluation['image_size']} px in Lab units; "
         "PSNR, SSIM and colourfulness CF on the full-resolution result). `gray` predicts a = b = 0, "
         "`mean` the mean colour of the evaluated images.\n\n" + format_table(evaluation)
+    )
+
+
+HINTS_USAGE = """
+This model also takes colour hints: points of the photo (x, y in its pixels, x to the right, y
+down, 0-based) whose colour a person knows. Only the hint's chroma is used; the photo keeps its
+own lightness.
+
+```python
+colorizer.colorize("old_photo.jpg", model, hints=[(120, 80, (200, 30, 40)), (40, 300, "#2a6b3c")])
+```
+
+or `colorizer colorize old_photo.jpg --model {repo} --hints hints.json` with a JSON list of
+`{{"x": .., "y": .., "color": "#rrggbb"}}`.
+"""
+
+
+def _hints_section(folder: Path) -> str:
+    """The evaluation with simulated hints (``colorizer evaluate --hints``), when the folder has it."""
+    path = folder / HINT_METRICS_NAME
+    if not path.is_file():
+        return ""
+    from colorizer.evaluate_hints import format_table
+
+    summary = json.loads(path.read_text())
+    curves = f"\n\n![hint curves]({HINT_CURVES_NAME})" if (folder / HINT_CURVES_NAME).is_file() \
+        else ""
+    return (
+        f"\n### With colour hints\n\n`colorizer evaluate --hints` on {summary['data']} "
+        f"({summary['split']} split, {summary['images']} images): each photo gets N points sampled "
+        f"from its own colours (seed {summary['hint_seed']}; patches of 1-9 px holding their mean "
+        "ab, as in training). `IDW fill` is the non-learned baseline: the same hints' ab spread "
+        "by inverse-distance weighting over the photo's own L.\n\n" + format_table(summary)
+        + curves
     )
 
 
@@ -120,6 +156,7 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         pipeline_tag="image-to-image",
     )
     head_sentence, head_limitation = HEAD_CARD_TEXT[config["args"].get("head", "regression")]
+    hints = bool(config["args"].get("hints"))
     card = ModelCard.from_template(
         card_data,
         template_str=TEMPLATE,
@@ -128,6 +165,8 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         description=config.get("description") or model_description(config["architecture"]),
         image_size=config.get("image_size", config["args"].get("image_size")),
         evaluation=_evaluation_section(metrics),
+        hints_usage=HINTS_USAGE.format(repo=name) if hints else "",
+        hints_evaluation=_hints_section(folder),
         training=_training_section(metrics),
         dataset=dataset.capitalize(),
         head_sentence=head_sentence,

@@ -252,3 +252,38 @@ def test_a_hint_model_trains_from_a_model_without_hints(image_folder, tmp_path):
     assert np.abs(trained.network.get_layer("ab_hints").get_weights()[0]).max() > 0  # it learned
     with pytest.raises(ValueError, match="tf.data source"):
         ArraySource().check(config)
+
+
+def test_export_ships_the_hint_evaluation_and_the_card_shows_it(four_photos, tmp_path):
+    from huggingface_hub import ModelCard
+
+    from colorizer.export import export_weights
+
+    base, hinted = _models()
+    run = tmp_path / "run"
+    hinted.save_pretrained(run / "model")
+    (run / "history.csv").write_text("epoch,loss,epoch_seconds\n0,1.0,10.0\n")
+    assert main(["evaluate", "--model", str(run), "--data", str(four_photos), "--split", "val",
+                 "--output", str(tmp_path / "eval")]) == 0
+    assert main(["evaluate", "--model", str(run), "--data", str(four_photos), "--split", "val",
+                 "--hints", "0,5", "--output", str(tmp_path / "hints")]) == 0
+    hint_metrics = tmp_path / "hints" / "hint_metrics.json"
+    with pytest.raises(ValueError, match="hint_metrics.json"):
+        export_weights(run, tmp_path / "w1", evaluation=tmp_path / "eval" / "metrics.json",
+                       hint_evaluation=tmp_path / "eval" / "metrics.json")
+    assert not (tmp_path / "w1").exists()
+    folder = export_weights(run, tmp_path / "lite0_unet_hints.tiny_32",
+                            evaluation=tmp_path / "eval" / "metrics.json",
+                            hint_evaluation=hint_metrics)
+    assert json.loads((folder / "hint_metrics.json").read_text()) == \
+        json.loads(hint_metrics.read_text())
+    assert (folder / "hint_curves.png").is_file()
+    card = ModelCard.load(folder / "README.md").text
+    assert "### With colour hints" in card and "| 5 |" in card and "hint_curves.png" in card
+    assert 'hints=[(120, 80, (200, 30, 40))' in card and '{"x": .., "y": ..' in card
+    # A model without hint inputs has neither.
+    plain = tmp_path / "plain"
+    base.save_pretrained(plain / "model")
+    with pytest.raises(ValueError, match="not a hint model"):
+        export_weights(plain, tmp_path / "w2", evaluation=tmp_path / "eval" / "metrics.json",
+                       hint_evaluation=hint_metrics)
