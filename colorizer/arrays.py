@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from PIL import Image
 
-from colorizer import color
+from colorizer import color, shards
 from colorizer.listing import GRAY_CHROMA, GRAY_PIXEL_SHARE, split_paths
 
 
@@ -57,8 +57,10 @@ def load_pixels(paths: Sequence[str], size: int, *, threads: int = 8) -> np.ndar
 
 
 class PixelBatches(keras.utils.PyDataset):
-    """Batches of ``pair(L, ab)`` from uint8 pixels: shuffled every epoch and flipped left-right
-    with probability 1/2 when training, in order otherwise."""
+    """Batches of ``pair(L, ab)`` from uint8 pixels (an array or memory-mapped
+    :class:`~colorizer.shards.Shards`, indexed per batch): shuffled every epoch
+    (:func:`colorizer.shards.shuffled_order`) and flipped left-right with probability 1/2 when
+    training, in order otherwise."""
 
     def __init__(self, pixels: np.ndarray, batch_size: int, pair: Callable, *,
                  shuffle: bool = False, flip: bool = False, seed: int = 0,
@@ -67,7 +69,8 @@ class PixelBatches(keras.utils.PyDataset):
         self.pixels, self.batch_size, self.pair = pixels, batch_size, pair
         self.shuffle, self.flip, self.drop_remainder = shuffle, flip, drop_remainder
         self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(pixels)) if shuffle else np.arange(len(pixels))
+        self.order = np.arange(len(pixels))
+        self.on_epoch_end()
 
     def __len__(self) -> int:
         count = len(self.pixels) / self.batch_size
@@ -84,7 +87,7 @@ class PixelBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self) -> None:
         if self.shuffle:
-            self.order = self.rng.permutation(len(self.pixels))
+            self.order = shards.shuffled_order(self.pixels, self.rng)
 
 
 class ArraySource:
@@ -110,8 +113,12 @@ class ArraySource:
         return contextlib.nullcontext()
 
     def load(self, config) -> tuple[np.ndarray, np.ndarray]:
-        """uint8 pixels of the training and validation images."""
+        """uint8 pixels of the training and validation images: memory-mapped
+        :class:`~colorizer.shards.Shards` when the data folder has shards."""
         if self.pixels is None:
+            opened = shards.open_splits(config)
+            if opened is not None:
+                return opened
             train_paths, val_paths = split_paths(config)
             return (load_pixels(train_paths, config.image_size),
                     load_pixels(val_paths, config.image_size))

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from colorizer import color
+from colorizer import color, shards
 from colorizer.listing import (  # noqa: F401  (re-exported)
     GRAY_CHROMA,
     GRAY_PIXEL_SHARE,
@@ -31,6 +31,8 @@ from colorizer.listing import (  # noqa: F401  (re-exported)
 # Random resized crops are taken from a cache this much larger than the model's input.
 CROP_SOURCE_SCALE = 1.25
 CROP_MIN_SIDE = 0.6
+# Photos read from the memory-mapped shards per call of the tf.data generator.
+SHARD_READ = 64
 
 
 @dataclasses.dataclass
@@ -132,6 +134,9 @@ def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffl
                  drop_remainder: bool = False, hints=None) -> tf.data.Dataset:
     """Cached uint8 pixels -> batched (L, ab) pairs in Lab units, prefetched.
 
+    ``images`` is an array, or :class:`~colorizer.shards.Shards` read batch by batch from their
+    memory maps (never copied whole: see :func:`_shard_photos`).
+
     ``drop_remainder`` drops a last partial batch (for training: every step then has a full batch,
     which splits evenly across the replicas of a distribution strategy).
 
@@ -147,9 +152,12 @@ def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffl
     unknown = set(augment) - {"flip", "crop"}
     if unknown:
         raise ValueError(f"unknown augmentation(s) {sorted(unknown)}; use 'flip' and/or 'crop'")
-    dataset = tf.data.Dataset.from_tensor_slices(images)
-    if shuffle:
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    if isinstance(images, shards.Shards):
+        dataset = _shard_photos(images, shuffle, seed)
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices(images)
+        if shuffle:
+            dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     if "crop" in augment:
         dataset = dataset.map(lambda x: _random_resized_crop(x, image_size),
                               num_parallel_calls=tf.data.AUTOTUNE)
@@ -166,6 +174,24 @@ def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffl
         .map(to_lab_pair, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def _shard_photos(images: shards.Shards, shuffle: bool, seed: int | None) -> tf.data.Dataset:
+    """The photos of memory-mapped shards one by one, read :data:`SHARD_READ` at a time by a
+    generator; with ``shuffle`` every iteration (epoch) draws the next order of a stream seeded
+    with ``seed`` (:meth:`colorizer.shards.Shards.epoch_order`)."""
+    rng = np.random.default_rng(seed)
+
+    def photos():
+        order = images.epoch_order(rng) if shuffle else np.arange(len(images))
+        for start in range(0, len(order), SHARD_READ):
+            yield images[order[start:start + SHARD_READ]]
+
+    side = images.shape[1]
+    spec = tf.TensorSpec((None, side, side, 3), tf.uint8)
+    # A known length lets Keras count the steps of an epoch (and not warn at its end).
+    return (tf.data.Dataset.from_generator(photos, output_signature=spec).unbatch()
+            .apply(tf.data.experimental.assert_cardinality(len(images))))
 
 
 def _with_hints(dataset: tf.data.Dataset, hints, batch_size: int, shuffle: bool,
@@ -221,7 +247,11 @@ class TfDataSource:
         return self.strategy.scope()
 
     def load(self, config) -> tuple[np.ndarray, np.ndarray]:
-        """uint8 pixels of the training images (at the crop cache size) and validation images."""
+        """uint8 pixels of the training images (at the crop cache size) and validation images:
+        memory-mapped :class:`~colorizer.shards.Shards` when the data folder has shards."""
+        opened = shards.open_splits(config, cache_size(config.image_size, config.augment))
+        if opened is not None:
+            return opened
         train_paths, val_paths = split_paths(config)
         train, _, _ = load_images(train_paths, cache_size(config.image_size, config.augment))
         val, _, _ = load_images(val_paths, config.image_size)

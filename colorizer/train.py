@@ -26,6 +26,7 @@ from colorizer import quantization
 from colorizer.callbacks import TimeLimit, run_callbacks
 from colorizer.config import TrainConfig, make_optimizer, stages
 from colorizer.models import create_model
+from colorizer.shards import prior_sample
 
 __all__ = ["TrainConfig", "default_source", "train"]
 
@@ -43,7 +44,8 @@ def default_source(config: TrainConfig):
 
 def colour_prior(config: TrainConfig, train_pixels, run_dir: Path):
     """The classification head's colour prior: the config's file, the run's own (resume), or
-    computed from the training images; kept in the run folder as prior.json."""
+    computed from the training images (of shards, the first
+    :data:`colorizer.shards.PRIOR_PHOTOS`); kept in the run folder as prior.json."""
     saved = run_dir / quantization.PRIOR_NAME
     if saved.is_file():
         return quantization.load_prior(saved)
@@ -51,8 +53,9 @@ def colour_prior(config: TrainConfig, train_pixels, run_dir: Path):
         prior = quantization.load_prior(config.prior)
         source = config.prior
     else:
-        prior = quantization.prior_from_images(train_pixels)
-        source = f"{len(train_pixels)} training images of {config.data}"
+        sample = prior_sample(train_pixels)  # a bounded sample of memory-mapped shards
+        prior = quantization.prior_from_images(sample)
+        source = f"{len(sample)} training images of {config.data}"
     quantization.save_prior(prior, saved, source=source)
     print(f"colour prior from {source}: {quantization.describe_prior(prior)}", file=sys.stderr)
     return prior

@@ -185,6 +185,19 @@ def test_shards_hold_the_listed_photos_at_128_px(prepared, prep):
     np.testing.assert_array_equal(np.concatenate(pixels)[0], first)
 
 
+def test_training_reads_the_shards_it_writes(prepared):
+    from colorizer import shards
+
+    folder = shards.shard_folder(prepared)
+    index = shards.read_index(folder)
+    train = shards.open_split(folder, index, "train")
+    names = [name for entry in index["splits"]["train"]
+             for name in lines(folder / entry["photos"])]
+    assert len(train) == len(names) == 8
+    np.testing.assert_array_equal(train[[7]], np.load(folder / "train-00001.npy")[[3]])
+    assert len(shards.open_split(folder, index, "val_alpha")) == 2
+
+
 def test_same_inputs_same_folder_and_parallel_workers_agree(prepared, prep, world):
     again = world["base"] / "again"
     again.mkdir()
