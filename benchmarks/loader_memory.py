@@ -10,15 +10,18 @@ Stages, each timed, with the process's peak resident memory (RSS) after it:
 2. one pass of ``colorizer.data.make_dataset`` over those pixels (shuffled, flipped, batches of
    32 as in the shipped configs), no model: the pipeline's own cost.
 
-With --shards, stage 1 instead reads the same number of photos from the folder's ``shards/``
-(``training/prepare_photos.py --shards``) as memory maps and copies them into one array.
-Prints figures; asserts nothing.
+With --shards, stage 1 instead opens the first --photos training photos of the folder's
+``shards/`` (``training/prepare_photos.py --shards``) as memory maps
+(:func:`colorizer.shards.open_split`, what ``colorizer train`` does with such a folder), and
+stage 2 is the pass of ``make_dataset`` over them: photos read from the maps batch by batch in
+a seeded windowed order, never copied into one array. Besides the peak RSS it prints the
+resident memory now, split into anonymous memory (the process's own) and mapped files (shard
+pages in the page cache, which the system may drop). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import resource
@@ -31,23 +34,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from colorizer import data  # noqa: E402
+from colorizer import data, shards  # noqa: E402
+from colorizer.config import TrainConfig  # noqa: E402
 
 
 def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
 
 
-def from_shards(folder: Path, count: int) -> np.ndarray:
-    index = json.loads((folder / "shards" / "index.json").read_text())
-    arrays, total = [], 0
-    for shard in index["splits"]["train"]:
-        if total >= count:
-            break
-        pixels = np.load(folder / "shards" / shard["pixels"], mmap_mode="r")
-        arrays.append(pixels[: count - total])
-        total += len(arrays[-1])
-    return np.concatenate(arrays)
+def resident() -> str:
+    """Resident memory now: anonymous and file-backed (memory maps), from /proc (Linux)."""
+    status = Path("/proc/self/status")
+    if not status.is_file():
+        return ""
+    fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+    anon, files = (int(fields[k].split()[0]) / 1e6 for k in ("RssAnon", "RssFile"))
+    return f", resident now {anon:.2f} GB anonymous + {files:.2f} GB mapped files"
 
 
 def main() -> None:
@@ -57,13 +59,22 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--shards", action="store_true", help="read shards/ instead of files")
+    parser.add_argument("--augment", default="flip", help="augmentations of the pass "
+                        "(comma-separated: flip, crop)")
     args = parser.parse_args()
+    augment = tuple(a for a in args.augment.split(",") if a)
 
     print(f"start: peak RSS {peak_gb():.2f} GB", flush=True)
     start = time.time()
     if args.shards:
-        pixels = from_shards(args.data, args.photos)
-        what = f"{len(pixels)} photos from shards"
+        # As colorizer train opens them (TfDataSource.load).
+        config = TrainConfig(data=str(args.data), image_size=args.size, limit=args.photos,
+                             val_limit=1, augment=list(augment))
+        opened = shards.open_splits(config, data.cache_size(args.size, augment))
+        if opened is None:
+            sys.exit(f"error: {args.data} has no shards/index.json")
+        pixels = opened[0]
+        what = f"{len(pixels)} photos memory-mapped from {len(pixels.arrays)} shards"
     else:
         paths = data.list_images(args.data, "train")
         paths = sorted(random.Random(args.seed).sample(paths, min(args.photos, len(paths))))
@@ -71,17 +82,19 @@ def main() -> None:
         what = f"load_images: {report.kept} of {report.requested} photos kept"
     seconds = time.time() - start
     print(f"{what} at {pixels.shape[1]} px: {seconds:.1f} s ({len(pixels) / seconds:.0f} "
-          f"photos/s), array {pixels.nbytes / 1e9:.2f} GB, peak RSS {peak_gb():.2f} GB",
+          f"photos/s), {np.prod(pixels.shape) / 1e9:.2f} GB, peak RSS {peak_gb():.2f} GB"
+          f"{resident()}",
           flush=True)
 
     start = time.time()
     batches = 0
-    for _ in data.make_dataset(pixels, args.size, 32, shuffle=True, augment=("flip",),
+    for _ in data.make_dataset(pixels, args.size, 32, shuffle=True, augment=augment,
                                seed=args.seed):
         batches += 1
     seconds = time.time() - start
     print(f"make_dataset, one pass: {batches} batches in {seconds:.1f} s "
-          f"({len(pixels) / seconds:.0f} photos/s), peak RSS {peak_gb():.2f} GB", flush=True)
+          f"({len(pixels) / seconds:.0f} photos/s), peak RSS {peak_gb():.2f} GB{resident()}",
+          flush=True)
 
 
 if __name__ == "__main__":

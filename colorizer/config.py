@@ -49,7 +49,8 @@ class TrainConfig:
 
     model: str = _field("", "registry name of the architecture (`colorizer models`)",
                         choices=lambda: _model_names())
-    data: str = _field("", "image folder (with optional train.txt/val.txt) or a list file")
+    data: str = _field("", "image folder (with optional train.txt/val.txt), a list file, or a "
+                       "prepared folder with shards/ (read memory-mapped: colorizer.shards)")
     output: str = _field("", "run folder; default runs/<model>-<timestamp>")
     epochs: int = _field(10, "epochs of stage 1 (a resumed run continues up to this count)")
     batch_size: int = _field(32, "global batch size (split across replicas under a strategy)")

@@ -34,7 +34,7 @@ from PIL import Image
 
 INDEX = "index.json"
 SHUFFLE_WINDOW = 4  # shards whose photos are shuffled together within an epoch
-PRIOR_PHOTOS = 10_000  # training photos the colour prior is computed from
+PRIOR_PHOTOS = 5_000  # training photos the colour prior is computed from
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,10 +9,11 @@ batches come from is a *data source*:
 - :class:`colorizer.arrays.ArraySource` (the default elsewhere): Pillow decoding and NumPy
   batches, or arrays decoded beforehand (a GPU bundle).
 
-A source refuses config fields it cannot honour (e.g. crops without TensorFlow) before anything
-is written. See :mod:`colorizer.callbacks` for what a run folder holds and
-:mod:`colorizer.config` for the settings. ``colorizer train --resume RUN`` continues a killed run
-from its last finished epoch.
+Both read a prepared folder's memory-mapped photo shards instead of its files when it has them
+(:mod:`colorizer.shards`). A source refuses config fields it cannot honour (e.g. crops without
+TensorFlow) before anything is written. See :mod:`colorizer.callbacks` for what a run folder
+holds and :mod:`colorizer.config` for the settings. ``colorizer train --resume RUN`` continues a
+killed run from its last finished epoch.
 """
 
 from __future__ import annotations
