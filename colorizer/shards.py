@@ -25,9 +25,11 @@ so memory holds a batch, not the data set (the memory maps are page cache the sy
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from PIL import Image
@@ -47,16 +49,16 @@ class Shards:
 
     arrays: tuple[np.ndarray, ...]  # memory maps, in the index's order
     size: int
+    dtype: ClassVar[np.dtype] = np.dtype(np.uint8)
 
-    @property
+    @functools.cached_property
     def starts(self) -> np.ndarray:
+        """Index of each shard's first photo, and the number of photos last."""
         return np.cumsum([0, *(len(a) for a in self.arrays)])
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
         return (int(self.starts[-1]), self.size, self.size, 3)
-
-    dtype = np.dtype(np.uint8)
 
     def __len__(self) -> int:
         return self.shape[0]
