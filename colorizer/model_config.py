@@ -73,6 +73,7 @@ ARG_RULES: dict[str, Callable[[Any], str | None]] = {
     "encoder_scale": _encoder_scale,
     "decoder_channels": _decoder_channels,
     "hints": _boolean,
+    "hint_film": _boolean,
 }
 
 

@@ -95,7 +95,8 @@ DECODER_CHANNELS = (192, 96, 64, 32, 24)  # lite0_unet's levels, from the deepes
 @register_model(size_multiple=32)
 def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
                decoder_channels: tuple[int, ...] | None = None, head: str = "regression",
-               encoder_scale: int = 1, hints: bool = False) -> keras.Model:
+               encoder_scale: int = 1, hints: bool = False, hint_film: bool = True
+               ) -> keras.Model:
     """EfficientNet-Lite0 (ImageNet) U-Net: skips at strides 2-32, bilinear decoder (Adam).
 
     ``encoder_scale`` 2 shows the encoder the photo upsampled twice (256 px for a 128 px model,
@@ -120,6 +121,14 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
     moves each weight by about the learning rate per step, so zero-started hint kernels, which
     must grow to about 1 / HINT_GAIN, learn HINT_GAIN times faster than the rest (without it,
     one epoch on Flickr8k at 1e-3 brought them to only ~0.085). Regression head only.
+
+    ``hint_film`` (the default) makes the hints modulate the features as well as shift them
+    (FiLM, Perez et al. 2018): each level becomes ``x * (1 + scale) + shift``, where ``scale``
+    and a second shift come from zero-started 1x1 convs of the local map beside its mean over
+    the whole photo. An additive map alone cannot tone colour down: where every hint is near
+    gray, its fill is near zero and adds nothing, so such a model kept its own colour and lost
+    1 dB to the plain fill on the least colourful photos; the global mean also tells every
+    pixel what the hints say overall. Still exactly the hint-less model with no hints.
     """
     check_head(head)
     if hints and head != "regression":
@@ -130,6 +139,8 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
     if hints:
         hint_input = keras.Input((image_size, image_size, HINT_CHANNELS), name="hints")
         hint_map = layers.Rescaling(HINT_GAIN, name="hints_gain")(hint_input)
+        hint_mean = layers.GlobalAveragePooling2D(keepdims=True, name="hints_mean")(hint_map) \
+            if hint_film else None
     rgb = _to_encoder_size(_gray_as_rgb(inputs), encoder_scale)
     skips = _encoder(image_size * encoder_scale, weights, lite.FEATURE_LAYERS)(rgb)
     x = skips[-1]
@@ -150,7 +161,7 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
         x = layers.Conv2D(channels, 1, name=f"up{level}_reduce")(x)
         x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_resize")(x)
         if hints:
-            x = _add_hints(x, hint_map, channels, image_size, f"up{level}")
+            x = _add_hints(x, hint_map, hint_mean, channels, image_size, f"up{level}")
         x = layers.Concatenate(name=f"up{level}_skip")([x, *level_skips])
         x = _conv_block(x, channels, f"up{level}")
     if head == "classification":
@@ -159,16 +170,28 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
         outputs = layers.Conv2D(2, 1, activation="tanh", name="ab")(x)
         return keras.Model(inputs, outputs, name="lite0_unet")
     x = layers.Conv2D(2, 1, name="ab")(x)  # the same layer as above, its tanh applied after
-    x = _add_hints(x, hint_map, 2, image_size, "ab")
+    x = _add_hints(x, hint_map, hint_mean, 2, image_size, "ab")
     outputs = layers.Activation("tanh", name="ab_tanh")(x)
     return keras.Model({"lightness": inputs, "hints": hint_input}, outputs, name="lite0_unet")
 
 
-def _add_hints(x, hint_map, channels: int, image_size: int, name: str):
-    """``x`` + a zero-initialised, bias-free 1x1 conv of the hint map pooled to x's size."""
+def _hint_conv(inputs, channels: int, name: str):
+    """A zero-initialised, bias-free 1x1 conv: zero until it learns, and zero for a zero map."""
+    return layers.Conv2D(channels, 1, use_bias=False, kernel_initializer="zeros", name=name)(inputs)
+
+
+def _add_hints(x, hint_map, hint_mean, channels: int, image_size: int, name: str):
+    """``x`` + a 1x1 conv of the hint map pooled to x's size; with ``hint_mean`` (the map's mean
+    over the photo) also ``x * scale + shift`` from the local map beside that mean."""
     factor = image_size // x.shape[1]
     if factor > 1:
         hint_map = layers.AveragePooling2D(factor, name=f"{name}_hints_pool")(hint_map)
-    steer = layers.Conv2D(channels, 1, use_bias=False, kernel_initializer="zeros",
-                          name=f"{name}_hints")(hint_map)
-    return layers.Add(name=f"{name}_hinted")([x, steer])
+    terms = [x, _hint_conv(hint_map, channels, f"{name}_hints")]
+    if hint_mean is not None:
+        mean = layers.UpSampling2D(x.shape[1], name=f"{name}_hints_spread")(hint_mean) \
+            if x.shape[1] > 1 else hint_mean
+        both = layers.Concatenate(name=f"{name}_hints_both")([hint_map, mean])
+        scale = _hint_conv(both, channels, f"{name}_hints_scale")
+        terms += [layers.Multiply(name=f"{name}_hints_scaled")([x, scale]),
+                  _hint_conv(mean, channels, f"{name}_hints_global")]
+    return layers.Add(name=f"{name}_hinted")(terms)
