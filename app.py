@@ -6,7 +6,12 @@
 The menu lists the zoo manifest's models (colorizer/zoo.json); a model whose weights are not in
 weights/ is downloaded from the Hugging Face Hub on first use, at the revision the manifest pins.
 On a Hugging Face Space (which sets GRADIO_SERVER_NAME=0.0.0.0 and GRADIO_SERVER_PORT) it serves
-as it is. The colorize event is also an API (``api_name="colorize"``) for gradio_client.
+as it is. The colorize event is also an API (``api_name="colorize"``) for gradio_client; its
+last, optional parameter ``hints`` takes the CLI's hints JSON (a list of {"x", "y", "color"}).
+
+With a model that takes colour hints, a hint panel shows the photo: a click adds a hint there
+in the colour picker's colour, and the result re-renders after each change. Where the zoo has a
+classification model, its most likely colours at the clicked point are offered as a palette.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import atexit
 import ctypes
 import ctypes.util
 import gc
+import json
 import os
 import shutil
 import signal
@@ -30,9 +36,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
 
-from colorizer.bounded import PixelBudget  # noqa: E402
+from colorizer.bounded import LRUCache, PixelBudget  # noqa: E402
+from colorizer.hints import parse_colour, read_hints_json  # noqa: E402
 from colorizer.hub import HubError, resolve  # noqa: E402  (light: TensorFlow loads in build_demo)
 from colorizer.images import (  # noqa: E402
     DEFAULT_MAX_PIXELS,
@@ -66,6 +73,7 @@ FORMATS = "JPEG, PNG, TIFF, BMP, GIF or WebP"
 # T = 0.38 is the default.
 
 _models: dict = {}  # zoo name -> loaded Colorizer
+_checked: LRUCache[bool] = LRUCache(256)  # server paths of photos that passed check_photo
 _loading = threading.Lock()
 
 
@@ -118,17 +126,23 @@ def photo_of(payload) -> tuple[str | None, str | None]:
 
 
 def check_photo(payload) -> str | None:
-    """The photo's server path, or the web user's message as a ``gr.Error``."""
+    """The photo's server path, or the web user's message as a ``gr.Error``. A path that passed
+    is not checked again (Gradio names an upload by its content), so re-renders decode it once."""
     path, name = photo_of(payload)
     if path:
-        try:
-            with PIXEL_BUDGET.hold(header_pixels(path)):  # the check decodes it
-                check_image(path, MAX_PIXELS, min_side=MIN_SIDE)
-        except ImageError as error:
-            raise refuse(error, name) from None
-        except TimeoutError:
-            raise busy() from None
+        _checked.get(path, lambda: _check(path, name))
     return path
+
+
+def _check(path: str, name: str | None) -> bool:
+    try:
+        with PIXEL_BUDGET.hold(header_pixels(path)):  # the check decodes it
+            check_image(path, MAX_PIXELS, min_side=MIN_SIDE)
+    except ImageError as error:
+        raise refuse(error, name) from None
+    except TimeoutError:
+        raise busy() from None
+    return True
 
 
 def header_pixels(path: str) -> int:
@@ -219,12 +233,14 @@ def temperature_of(model, vividness: float | None) -> float | None:
 
 
 def colorize(photo, model_name: str, render_size: float | None = None,
-             vividness: float | None = None, progress=gr.Progress()):
+             vividness: float | None = None, hints: str | None = None, progress=gr.Progress()):
     """Colorize one upload; returns the before/after pair and the full-resolution PNG.
 
     ``render_size`` is used by models that accept other sizes, ``vividness`` by classification
-    models; the others ignore them.
+    models; the others ignore them. ``hints``: the CLI's hints JSON, for a hint model (empty or
+    "[]": none).
     """
+    hint_list = hints_of(hints)
     image_path = check_photo(photo)  # before a model is loaded (or downloaded) for it
     if not image_path:
         gr.Warning("Upload, paste or capture a photo first.")
@@ -240,19 +256,36 @@ def colorize(photo, model_name: str, render_size: float | None = None,
         with PIXEL_BUDGET.hold(header_pixels(image_path)):
             try:
                 return colorize_file(image_path, stem, model, size,
-                                     temperature_of(model, vividness))
+                                     temperature_of(model, vividness), hint_list or None)
             finally:
                 release_freed_memory()
     except ImageError as error:
         raise refuse(error, stem) from None
     except TimeoutError:
         raise busy() from None
-    except ValueError as error:  # a setting the model does not take
+    except ValueError as error:  # a setting the model does not take, a hint off the photo
         raise gr.Error(str(error), print_exception=False) from None
 
 
+def hints_of(text: str | None) -> list:
+    """The hints JSON of the API and the hint panel as a list (none for empty text); a bad one
+    is the web user's one-line ``gr.Error``."""
+    if not text or not text.strip():
+        return []
+    try:
+        return read_hints_json(text)
+    except ValueError as error:
+        raise gr.Error(str(error), print_exception=False) from None
+
+
+def eight_bit(pixels: np.ndarray) -> np.ndarray:
+    """Pixels of ``read_pixels`` (uint8 or uint16) as uint8."""
+    return pixels if pixels.dtype == np.uint8 else (
+        (pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+
+
 def colorize_file(image_path: str, stem: str, model, size: int | None,
-                  temperature: float | None):
+                  temperature: float | None, hints: list | None = None):
     """The before/after PNGs of one photo (uint8 or uint16 pixels: no float copy of it)."""
     pixels, _ = read_pixels(image_path, max_pixels=MAX_PIXELS)
     # Files, not PIL images: Gradio copies files into its cache atomically, while it rewrites a
@@ -260,11 +293,9 @@ def colorize_file(image_path: str, stem: str, model, size: int | None,
     # concurrent request is still reading (seen under load with identical uploads).
     folder = new_output_folder()
     before = folder / f"{stem}_input.png"
-    eight_bit = pixels if pixels.dtype == np.uint8 else (
-        (pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    Image.fromarray(eight_bit).save(before, compress_level=PNG_COMPRESS_LEVEL)
-    del eight_bit
-    result = model.colorize(pixels, size=size, temperature=temperature, max_pixels=MAX_PIXELS)
+    Image.fromarray(eight_bit(pixels)).save(before, compress_level=PNG_COMPRESS_LEVEL)
+    result = model.colorize(pixels, size=size, temperature=temperature, max_pixels=MAX_PIXELS,
+                            hints=hints)
     del pixels
     after = folder / f"{stem}_color.png"
     result.save(after, compress_level=PNG_COMPRESS_LEVEL)
@@ -280,6 +311,119 @@ def check_upload(payload):
         gr.Warning(error.message)
         return None
     return gr.skip()
+
+
+# --- colour hints -----------------------------------------------------------------------------
+
+PREVIEW_SIDE = 1024  # the hint panel shows the photo at most this large (clicks are mapped back)
+HINT_COLOUR = "#c0392b"  # the colour picker's first colour
+PALETTE_SIZE = 6  # likely colours offered at a clicked point
+HINT_COLUMNS = ["#", "x", "y", "colour", "remove"]
+_previews: LRUCache = LRUCache(16)  # photo path -> (RGB preview, the original's (width, height))
+
+
+def photo_preview(path: str) -> tuple[Image.Image, tuple[int, int]]:
+    """The checked photo at most PREVIEW_SIDE px a side, decoded as the library decodes it (so
+    its EXIF orientation is the one hints refer to), and the original's size."""
+    def make():
+        with PIXEL_BUDGET.hold(header_pixels(path)):
+            pixels, _ = read_pixels(path, max_pixels=MAX_PIXELS)
+            image = Image.fromarray(eight_bit(pixels))
+            del pixels
+            size = image.size
+            image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.BILINEAR)
+        return image.convert("RGB"), size
+
+    return _previews.get(path, make)
+
+
+def original_point(index, preview: tuple[int, int], original: tuple[int, int]) -> tuple[int, int]:
+    """A clicked pixel of the preview (Gradio's ``SelectData.index``) -> the original's pixel
+    under its centre."""
+    return tuple(min(int((i + 0.5) * whole / shown), whole - 1)
+                 for i, shown, whole in zip(index, preview, original))
+
+
+def hex_colour(colour) -> str:
+    """"#rrggbb" of a colour the library takes; a bad one is a ``gr.Error``."""
+    try:
+        return "#{:02x}{:02x}{:02x}".format(*parse_colour(colour))
+    except ValueError as error:
+        raise gr.Error(str(error), print_exception=False) from None
+
+
+def draw_hints(path: str, hints: list) -> str:
+    """The preview with the hints drawn as numbered dots in their colours; its PNG's path."""
+    preview, (width, height) = photo_preview(path)
+    image = preview.copy()
+    draw = ImageDraw.Draw(image)
+    radius = max(4, max(image.size) // 90)
+    for number, hint in enumerate(hints, 1):
+        x = (hint["x"] + 0.5) * image.width / width - 0.5
+        y = (hint["y"] + 0.5) * image.height / height - 0.5
+        draw.ellipse((x - radius - 2, y - radius - 2, x + radius + 2, y + radius + 2), fill="black")
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=hint["color"],
+                     outline="white", width=2)
+        draw.text((x + radius + 3, y - radius - 3), str(number), fill="white", stroke_width=2,
+                  stroke_fill="black", font_size=2 * radius + 2)
+    shown = new_output_folder() / "hints.png"
+    image.save(shown, compress_level=PNG_COMPRESS_LEVEL)
+    return str(shown)
+
+
+def show_hints(photo, hints_text: str):
+    """The hint panel for the photo: the preview with its hints, and the list of hints."""
+    hints = hints_of(hints_text)
+    rows = [[number, hint["x"], hint["y"], hint["color"], "\u2715"]
+            for number, hint in enumerate(hints, 1)]
+    table = gr.update(value=rows or None)
+    try:
+        path = check_photo(photo)
+    except gr.Error:  # the upload check tells the user
+        path = None
+    return (draw_hints(path, hints) if path else None), table
+
+
+def add_hint(photo, hints_text: str, colour: str, evt: gr.SelectData) -> str:
+    """A click on the preview: a hint there in the picker's colour (original pixels)."""
+    path = check_photo(photo)
+    if not path:
+        raise gr.Error("Upload a photo first.", print_exception=False)
+    preview, size = photo_preview(path)
+    x, y = original_point(evt.index, preview.size, size)
+    return json.dumps(hints_of(hints_text) + [{"x": x, "y": y, "color": hex_colour(colour)}])
+
+
+def remove_hint(hints_text: str, evt: gr.SelectData) -> str:
+    """A click on a row of the list removes that hint."""
+    hints = hints_of(hints_text)
+    del hints[evt.index[0]]
+    return json.dumps(hints)
+
+
+def recolour_last_hint(sample: list, hints_text: str) -> tuple[str, str]:
+    """A palette swatch: the picker's new colour, given to the last hint too."""
+    colour = hex_colour(sample[0])
+    hints = hints_of(hints_text)
+    if hints:
+        hints[-1]["color"] = colour
+    return colour, json.dumps(hints)
+
+
+def likely_colours(photo, hints_text: str, palette_model: str):
+    """The palette: the classification model's most likely colours at the last hint."""
+    hints = hints_of(hints_text)
+    path = check_photo(photo)
+    if not hints or not path:
+        return gr.Dataset(samples=[])
+    model = load_model(palette_model)
+    try:
+        with PIXEL_BUDGET.hold(header_pixels(path)):
+            colours = model.likely_colours(path, hints[-1]["x"], hints[-1]["y"], PALETTE_SIZE,
+                                           max_pixels=MAX_PIXELS)
+    except TimeoutError:
+        raise busy() from None
+    return gr.Dataset(samples=[[hex_colour(rgb)] for rgb, _ in colours])
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -326,6 +470,34 @@ def build_demo() -> gr.Blocks:
                          info=("the square size the model sees; larger = finer colour, slower"
                                if flexible else f"this model works only at {entry.image_size} px"))
 
+    hint_models = [e.label for e in order if e.hints]
+    palette_model = next((e.name for e in order if e.head == "classification"), None)
+
+    def hint_note(model_name: str):
+        """The hint panel's one line: how to use it, or why it is not there."""
+        if entries[model_name].hints:
+            return ("**Colour hints:** click the photo to put the picker's colour there; the "
+                    "result follows each change. A new photo clears them.")
+        if hint_models:
+            return f"**Colour hints** need a model that takes them: pick \u201c{hint_models[0]}\u201d."
+        return "**Colour hints:** none of this demo's models takes them."
+
+    def hint_tools_update(model_name: str):
+        return gr.update(visible=entries[model_name].hints)
+
+    def hint_panel(photo, hints_text: str, model_name: str):
+        """The preview with its hints and their list (no decoding for a model without hints)."""
+        if not entries[model_name].hints:
+            return None, gr.update(value=None)
+        return show_hints(photo, hints_text)
+
+    def hints_for_model(model_name: str, hints_text: str) -> str:
+        """Hints stay while the model takes them; a model without hints drops them."""
+        return hints_text if entries[model_name].hints else "[]"
+
+    def palette_at(photo, hints_text: str):
+        return likely_colours(photo, hints_text, palette_model)
+
     def vividness_update(model_name: str):
         """The vividness slider: live for classification models, fixed for regression ones."""
         classification = entries[model_name].head == "classification"
@@ -357,18 +529,66 @@ def build_demo() -> gr.Blocks:
                 slider = gr.ImageSlider(label="Before / after", format="png", type="filepath",
                                         elem_id="result")
                 download = gr.File(label="Full-resolution result (PNG)")
+        with gr.Column(elem_id="hint_panel"):
+            note = gr.Markdown(hint_note(default), elem_id="hint_note")
+            with gr.Row(visible=entries[default].hints) as hint_tools:
+                preview = gr.Image(label="Click the photo to add a colour hint", type="filepath",
+                                   interactive=False, elem_id="hint_photo", buttons=[])
+                with gr.Column():
+                    colour = gr.ColorPicker(HINT_COLOUR, label="Hint colour", elem_id="hint_colour")
+                    palette = gr.Dataset(
+                        components=[colour], samples=[], type="values", elem_id="palette",
+                        label="Likely colours at the last hint (vivid model): pick one for it",
+                        visible=palette_model is not None)
+                    table = gr.Dataframe(headers=HINT_COLUMNS, interactive=False, elem_id="hints",
+                                         label="Hints (x, y: pixels of the photo; click a row "
+                                               "to remove it)")
+                    clear = gr.Button("Clear hints", elem_id="clear_hints")
+                    with gr.Accordion("Hints as JSON (as `colorizer colorize --hints` and the "
+                                      "API take them)", open=False):
+                        hints_json = gr.Textbox("[]", label="hints", show_label=False,
+                                                interactive=False,
+                                                elem_id="hints_json")
         examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
         gr.Examples(examples=examples, inputs=image, label="Public-domain photographs")
         image.upload(check_upload, inputs=image, outputs=image, preprocess=False,
                      api_name=False, show_progress="hidden")
         for update, target in ((model_update, model), (render_size_update, render_size),
-                               (vividness_update, vividness)):
+                               (vividness_update, vividness), (hint_note, note),
+                               (hint_tools_update, hint_tools)):
             model.change(update, inputs=model, outputs=target, api_name=False)
             demo.load(update, inputs=model, outputs=target, api_name=False)
         # preprocess=False: the photo reaches the handler as Gradio's upload record (its server
         # path), unopened, so a bad file gets the project's message, not Gradio's decoding error.
-        button.click(colorize, inputs=[image, model, render_size, vividness],
-                     outputs=[slider, download], api_name="colorize", preprocess=False)
+        colorize_inputs = [image, model, render_size, vividness, hints_json]
+        button.click(colorize, inputs=colorize_inputs, outputs=[slider, download],
+                     api_name="colorize", preprocess=False, concurrency_id="colorize")
+        # The hint panel: a new photo or model redraws it; each change of the hints redraws it
+        # and re-renders the result (sharing the colorize event's concurrency).
+        redraw = dict(fn=hint_panel, inputs=[image, hints_json, model], outputs=[preview, table],
+                      preprocess=False, api_name=False, show_progress="hidden")
+        image.change(lambda: ("[]", gr.Dataset(samples=[])), outputs=[hints_json, palette],
+                     api_name=False, show_progress="hidden").then(**redraw)
+        model.change(hints_for_model, inputs=[model, hints_json], outputs=hints_json,
+                     api_name=False, show_progress="hidden").then(**redraw)
+        added = preview.select(add_hint, inputs=[image, hints_json, colour], outputs=hints_json,
+                               preprocess=False, api_name=False, show_progress="hidden")
+        if palette_model is not None:
+            added.success(palette_at, inputs=[image, hints_json], outputs=palette,
+                          preprocess=False, api_name=False, show_progress="hidden")
+        changes = (added,
+                   table.select(remove_hint, inputs=hints_json, outputs=hints_json,
+                                api_name=False, show_progress="hidden"),
+                   clear.click(lambda: "[]", outputs=hints_json, api_name=False,
+                               show_progress="hidden"),
+                   palette.click(recolour_last_hint, inputs=[palette, hints_json],
+                                 outputs=[colour, hints_json], api_name=False,
+                                 show_progress="hidden"))
+        for change in changes:
+            change.success(**redraw)
+            change.success(colorize, inputs=colorize_inputs, outputs=[slider, download],
+                           preprocess=False, api_name=False, concurrency_id="colorize",
+                           show_progress="minimal")
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
 
 

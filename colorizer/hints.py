@@ -204,16 +204,21 @@ def parse_hints(hints, width: int, height: int) -> list[tuple[float, float, tupl
             x, y, colour = hint
         except (TypeError, ValueError):
             raise ValueError(f"hint {index} must be (x, y, colour), got {hint!r}") from None
-        for name, value, limit in (("x", x, width), ("y", y, height)):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-                    or not 0 <= value < limit:
-                raise ValueError(f"hint {index}: {name} = {value!r} is outside the photo "
-                                 f"(0 <= {name} < {limit})")
         try:
-            parsed.append((float(x), float(y), parse_colour(colour)))
+            parsed.append((*check_point(x, y, width, height), parse_colour(colour)))
         except ValueError as error:
             raise ValueError(f"hint {index}: {error}") from None
     return parsed
+
+
+def check_point(x, y, width: int, height: int) -> tuple[float, float]:
+    """(x, y) as floats when the point lies on a ``width`` x ``height`` photo (x to the right,
+    y down, 0-based); ValueError otherwise."""
+    for name, value, limit in (("x", x, width), ("y", y, height)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                or not 0 <= value < limit:
+            raise ValueError(f"{name} = {value!r} is outside the photo (0 <= {name} < {limit})")
+    return float(x), float(y)
 
 
 def read_hints_json(text: str) -> list[dict]:

@@ -179,6 +179,13 @@ class Colorizer:
         """
         temperature = self.check_temperature(temperature)
         lightness = np.asarray(lightness, np.float32)
+        output = self._predict(lightness, hints)
+        if temperature is None:
+            return np.asarray(color.denormalize_ab(output))
+        return np.asarray(quantization.decode(output, lightness.shape[1], temperature))
+
+    def _predict(self, lightness: np.ndarray, hints=None) -> np.ndarray:
+        """The network's raw output for a batch of L (N, S, S, 1) in 0..100."""
         inputs = color.normalize_l(lightness)
         if self.has_hints:  # no hint maps: zeros, the model's colour without hints
             inputs = {"lightness": inputs, "hints": np.zeros(lightness.shape[:3] + (
@@ -187,10 +194,46 @@ class Colorizer:
             raise ValueError(f"this {self.architecture} was built without hint inputs")
         # predict_on_batch runs Keras' compiled predict function (traced once per input shape):
         # an eager call walks the layers in Python, which costs more than the network at 128 px.
-        output = self.network.predict_on_batch(inputs)
-        if temperature is None:
-            return np.asarray(color.denormalize_ab(output))
-        return np.asarray(quantization.decode(output, lightness.shape[1], temperature))
+        return self.network.predict_on_batch(inputs)
+
+    def likely_colours(self, image, x, y, k: int = 6, *, size: int | None = None,
+                       max_pixels: int | None = None) -> list[tuple[tuple[int, int, int], float]]:
+        """The ``k`` most likely colours of a classification model at pixel (x, y) of ``image``
+        (x to the right, y down, 0-based, in the original's pixels), most likely first: the
+        paper's suggestion palette for colour hints (Zhang et al. 2017).
+
+        Each is (8-bit sRGB, probability): the centre of one of the ``k`` most probable ab bins
+        of the predicted distribution at that pixel, shown with the pixel's own lightness (and
+        clipped to sRGB). ``size`` is the render size (see :meth:`at_size`). ValueError for a
+        regression model, a point outside the photo or ``k`` < 1; ImageError as
+        :meth:`colorize`.
+        """
+        from colorizer.hints import check_point
+        from colorizer.images import DEFAULT_MAX_PIXELS, read_pixels
+        from colorizer.inference import lightness_of_pixels, model_input
+
+        if self.head != "classification":
+            raise ValueError(f"likely colours need a classification model; this "
+                             f"{self.architecture} has a {self.head} head")
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        model = self.at_size(size)
+        pixels, _ = read_pixels(image, max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
+        height, width = pixels.shape[:2]
+        x, y = check_point(x, y, width, height)
+        lightness = lightness_of_pixels(pixels)
+        del pixels
+        distribution = np.asarray(model._predict(
+            np.asarray(model_input(lightness, model.image_size))[None]))[0]  # (h, w, Q)
+        row = min(int(y * distribution.shape[0] / height), distribution.shape[0] - 1)
+        column = min(int(x * distribution.shape[1] / width), distribution.shape[1] - 1)
+        probabilities = distribution[row, column]
+        top = np.argsort(-probabilities, kind="stable")[:k]
+        bins = quantization.ab_bins()[top]
+        lab = np.concatenate([np.full((len(top), 1), lightness[int(y), int(x), 0]), bins], axis=1)
+        rgb = np.rint(np.asarray(color.lab_to_rgb(lab.astype(np.float32))) * 255).astype(int)
+        return [(tuple(int(v) for v in colour), float(probabilities[index]))
+                for colour, index in zip(rgb, top)]
 
     def colorize(self, image, *, size: int | None = None, temperature: float | None = None,
                  max_pixels: int | None = None, hints=None):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from colorizer.folders import CARD_NAME, CONFIG_NAME, FOLDER_FILES, WEIGHTS_NAME
-from colorizer.zoo import folder_fields, read_manifest, weights_dir, write_manifest
+from colorizer.zoo import FOLDER_FIELDS, folder_fields, read_manifest, weights_dir, write_manifest
 
 # The config.json keys that go to the Hub (those loading, the zoo and the model card read).
 PUBLIC_CONFIG_KEYS = ("architecture", "args", "image_size", "normalization", "colorizer_version",
@@ -61,7 +61,7 @@ def record(manifest: dict[str, Any], name: str, folder: Path, revision: str | No
     if revision is not None:
         entry["revision"] = revision
     entry.setdefault("description", fields["description"])
-    entry.update({key: fields[key] for key in ("architecture", "head", "image_size", "params")})
+    entry.update({key: fields[key] for key in FOLDER_FIELDS})
     entry["metrics"] = fields["metrics"]
 
 

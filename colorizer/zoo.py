@@ -29,7 +29,7 @@ from colorizer.schema import METRICS, SUMMARY, labelled, short
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_MANIFEST = Path(__file__).resolve().parent / "zoo.json"
 # What `colorizer publish` copies into a manifest entry from the weight folder's config.json.
-FOLDER_FIELDS = ("architecture", "head", "image_size", "params")
+FOLDER_FIELDS = ("architecture", "head", "image_size", "params", "hints")
 
 
 def weights_dir() -> Path:
@@ -91,6 +91,7 @@ class PretrainedModel:
     revision: str | None  # the pinned commit of hub_repo; None: not published
     metrics: dict[str, Any]  # headline validation metrics (model and baselines)
     params: int | None = None
+    hints: bool = False  # whether it takes colour hints (built with hints=True)
 
     @property
     def local(self) -> bool:
@@ -140,6 +141,7 @@ def folder_fields(folder: Path) -> dict[str, Any]:
         "head": config["args"].get("head", "regression"),
         "image_size": int(config.get("image_size", config["args"].get("image_size", 0))),
         "params": config.get("params"),
+        "hints": bool(config["args"].get("hints", False)),
         "description": config.get("description") or config["architecture"],
         "hub_repo": config.get("hub_repo"),
         "metrics": headline(metrics),
@@ -173,6 +175,7 @@ def list_pretrained() -> list[PretrainedModel]:
             revision=model.get("revision"),
             metrics=local.get("metrics") or model.get("metrics", {}),
             params=local.get("params", model.get("params")),
+            hints=local.get("hints", model.get("hints", False)),
         )
     for name, folder in folders.items():  # weight folders the manifest does not list
         local = folder_fields(folder)
@@ -180,7 +183,7 @@ def list_pretrained() -> list[PretrainedModel]:
             name=name, architecture=local["architecture"], head=local["head"],
             image_size=local["image_size"], label=name, description=local["description"],
             path=folder, hub_repo=local["hub_repo"], revision=None, metrics=local["metrics"],
-            params=local["params"])
+            params=local["params"], hints=local["hints"])
     return [entries[name] for name in sorted(entries)]
 
 

@@ -58,6 +58,35 @@ def _stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
+HINT_MODEL = "lite0_unet_hints.standin_128"  # the stand-in's folder name in a test zoo
+
+
+def hint_standin(folder: Path) -> Path:
+    """A stand-in hint model (until a trained one ships): lite0_unet with hint inputs, started
+    from the shipped ``lite0_unet.flickr8k_128`` (so without hints it colours as that one), its
+    last hint layer set by hand to add the hints' inverse-distance fill to the ab output (so the
+    colour follows the hints). Saved as a weight folder; returns it."""
+    from colorizer.models.lite0 import HINT_GAIN
+
+    model = colorizer.create_model("lite0_unet", image_size=128, hints=True, weights=None,
+                                   encoder_scale=2)
+    model.warm_start(ROOT / "weights" / "lite0_unet.flickr8k_128")
+    layer = model.network.get_layer("ab_hints")  # input channels 3, 4: the fill's a, b
+    kernel = np.zeros_like(layer.get_weights()[0])
+    kernel[0, 0, 3, 0] = kernel[0, 0, 4, 1] = 1.5 / HINT_GAIN
+    layer.set_weights([kernel])
+    return model.save_pretrained(folder)
+
+
+def hint_zoo(root: Path) -> Path:
+    """A weights folder: the stand-in hint model beside links to the shipped folders."""
+    root.mkdir(parents=True, exist_ok=True)
+    for shipped in (ROOT / "weights").iterdir():
+        (root / shipped.name).symlink_to(shipped)
+    hint_standin(root / HINT_MODEL)
+    return root
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """app.py started as a Hugging Face Space starts it: no --host / --port, the Space's
