@@ -36,7 +36,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
+from PIL import Image, ImageColor, ImageDraw  # noqa: E402
 
 from colorizer.bounded import LRUCache, PixelBudget  # noqa: E402
 from colorizer.hints import parse_colour, read_hints_json  # noqa: E402
@@ -345,8 +345,11 @@ def original_point(index, preview: tuple[int, int], original: tuple[int, int]) -
 
 
 def hex_colour(colour) -> str:
-    """"#rrggbb" of a colour the library takes; a bad one is a ``gr.Error``."""
+    """"#rrggbb" of the colour picker's value (hex, or rgb(...) / hsl(...) in its other modes);
+    a bad one is a ``gr.Error``."""
     try:
+        if isinstance(colour, str) and not colour.startswith("#"):
+            colour = ImageColor.getrgb(colour)[:3]
         return "#{:02x}{:02x}{:02x}".format(*parse_colour(colour))
     except ValueError as error:
         raise gr.Error(str(error), print_exception=False) from None
@@ -374,14 +377,22 @@ def draw_hints(path: str, hints: list) -> str:
 def show_hints(photo, hints_text: str):
     """The hint panel for the photo: the preview with its hints, and the list of hints."""
     hints = hints_of(hints_text)
-    rows = [[number, hint["x"], hint["y"], hint["color"], "\u2715"]
-            for number, hint in enumerate(hints, 1)]
-    table = gr.update(value=rows or None)
+    table = {"headers": HINT_COLUMNS,  # each colour cell painted in its colour
+             "data": [[number, hint["x"], hint["y"], hint["color"], "\u2715"]
+                      for number, hint in enumerate(hints, 1)],
+             "metadata": {"styling": [["", "", "", swatch(hint["color"]), ""] for hint in hints]}}
     try:
         path = check_photo(photo)
     except gr.Error:  # the upload check tells the user
         path = None
     return (draw_hints(path, hints) if path else None), table
+
+
+def swatch(colour: str) -> str:
+    """CSS of a table cell painted in ``colour``, its text legible on it."""
+    red, green, blue = ImageColor.getrgb(colour)[:3]
+    text = "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 140 else "white"
+    return f"background-color: {colour}; color: {text}"
 
 
 def add_hint(photo, hints_text: str, colour: str, evt: gr.SelectData) -> str:
@@ -394,11 +405,16 @@ def add_hint(photo, hints_text: str, colour: str, evt: gr.SelectData) -> str:
     return json.dumps(hints_of(hints_text) + [{"x": x, "y": y, "color": hex_colour(colour)}])
 
 
-def remove_hint(hints_text: str, evt: gr.SelectData) -> str:
-    """A click on a row of the list removes that hint."""
+def remove_hint(hints_text: str, evt: gr.SelectData):
+    """A click on a row of the list removes that hint (and the palette, which may be its)."""
     hints = hints_of(hints_text)
     del hints[evt.index[0]]
-    return json.dumps(hints)
+    return json.dumps(hints), palette_of([])
+
+
+def palette_of(colours: list[str]):
+    """The palette of swatches (hidden while empty)."""
+    return gr.Dataset(samples=[[colour] for colour in colours], visible=bool(colours))
 
 
 def recolour_last_hint(sample: list, hints_text: str) -> tuple[str, str]:
@@ -415,7 +431,7 @@ def likely_colours(photo, hints_text: str, palette_model: str):
     hints = hints_of(hints_text)
     path = check_photo(photo)
     if not hints or not path:
-        return gr.Dataset(samples=[])
+        return palette_of([])
     model = load_model(palette_model)
     try:
         with PIXEL_BUDGET.hold(header_pixels(path)):
@@ -423,7 +439,7 @@ def likely_colours(photo, hints_text: str, palette_model: str):
                                            max_pixels=MAX_PIXELS)
     except TimeoutError:
         raise busy() from None
-    return gr.Dataset(samples=[[hex_colour(rgb)] for rgb, _ in colours])
+    return palette_of([hex_colour(rgb) for rgb, _ in colours])
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -488,12 +504,12 @@ def build_demo() -> gr.Blocks:
     def hint_panel(photo, hints_text: str, model_name: str):
         """The preview with its hints and their list (no decoding for a model without hints)."""
         if not entries[model_name].hints:
-            return None, gr.update(value=None)
+            return None, None
         return show_hints(photo, hints_text)
 
-    def hints_for_model(model_name: str, hints_text: str) -> str:
+    def hints_for_model(model_name: str, hints_text: str):
         """Hints stay while the model takes them; a model without hints drops them."""
-        return hints_text if entries[model_name].hints else "[]"
+        return (hints_text, gr.skip()) if entries[model_name].hints else ("[]", palette_of([]))
 
     def palette_at(photo, hints_text: str):
         return likely_colours(photo, hints_text, palette_model)
@@ -539,7 +555,7 @@ def build_demo() -> gr.Blocks:
                     palette = gr.Dataset(
                         components=[colour], samples=[], type="values", elem_id="palette",
                         label="Likely colours at the last hint (vivid model): pick one for it",
-                        visible=palette_model is not None)
+                        visible=False)
                     table = gr.Dataframe(headers=HINT_COLUMNS, interactive=False, elem_id="hints",
                                          label="Hints (x, y: pixels of the photo; click a row "
                                                "to remove it)")
@@ -567,9 +583,9 @@ def build_demo() -> gr.Blocks:
         # and re-renders the result (sharing the colorize event's concurrency).
         redraw = dict(fn=hint_panel, inputs=[image, hints_json, model], outputs=[preview, table],
                       preprocess=False, api_name=False, show_progress="hidden")
-        image.change(lambda: ("[]", gr.Dataset(samples=[])), outputs=[hints_json, palette],
+        image.change(lambda: ("[]", palette_of([])), outputs=[hints_json, palette],
                      api_name=False, show_progress="hidden").then(**redraw)
-        model.change(hints_for_model, inputs=[model, hints_json], outputs=hints_json,
+        model.change(hints_for_model, inputs=[model, hints_json], outputs=[hints_json, palette],
                      api_name=False, show_progress="hidden").then(**redraw)
         added = preview.select(add_hint, inputs=[image, hints_json, colour], outputs=hints_json,
                                preprocess=False, api_name=False, show_progress="hidden")
@@ -577,10 +593,10 @@ def build_demo() -> gr.Blocks:
             added.success(palette_at, inputs=[image, hints_json], outputs=palette,
                           preprocess=False, api_name=False, show_progress="hidden")
         changes = (added,
-                   table.select(remove_hint, inputs=hints_json, outputs=hints_json,
+                   table.select(remove_hint, inputs=hints_json, outputs=[hints_json, palette],
                                 api_name=False, show_progress="hidden"),
-                   clear.click(lambda: "[]", outputs=hints_json, api_name=False,
-                               show_progress="hidden"),
+                   clear.click(lambda: ("[]", palette_of([])), outputs=[hints_json, palette],
+                               api_name=False, show_progress="hidden"),
                    palette.click(recolour_last_hint, inputs=[palette, hints_json],
                                  outputs=[colour, hints_json], api_name=False,
                                  show_progress="hidden"))
