@@ -444,6 +444,95 @@ def likely_colours(photo, hints_text: str, palette_model: str):
 
 # --- the page ---------------------------------------------------------------------------------
 
+class HintPanel:
+    """The page's colour-hint panel, laid out where it is made: the photo to click (a hint there
+    in the picker's colour), the palette of likely colours, the list of hints (a click on a row
+    removes one), "Clear hints", and the hints' JSON (the /colorize API's ``hints``). With a
+    model that takes no hints only its one-line note shows."""
+
+    def __init__(self, entries: dict, order: list, default: str):
+        self.entries = entries
+        self.hint_models = [entry.label for entry in order if entry.hints]
+        self.palette_model = next((e.name for e in order if e.head == "classification"), None)
+        with gr.Column(elem_id="hint_panel"):
+            self.note_text = gr.Markdown(self.note(default), elem_id="hint_note")
+            with gr.Row(visible=entries[default].hints) as self.tools:
+                self.preview = gr.Image(label="Click the photo to add a colour hint",
+                                        type="filepath", interactive=False, elem_id="hint_photo",
+                                        buttons=[])
+                with gr.Column():
+                    self.colour = gr.ColorPicker(HINT_COLOUR, label="Hint colour",
+                                                 elem_id="hint_colour")
+                    self.palette = gr.Dataset(
+                        components=[self.colour], samples=[], type="values", elem_id="palette",
+                        label="Likely colours at the last hint (vivid model): pick one for it",
+                        visible=False)
+                    self.table = gr.Dataframe(
+                        headers=HINT_COLUMNS, interactive=False, elem_id="hints",
+                        label="Hints (x, y: pixels of the photo; click a row to remove it)")
+                    self.clear = gr.Button("Clear hints", elem_id="clear_hints")
+                    with gr.Accordion("Hints as JSON (as `colorizer colorize --hints` and the "
+                                      "API take them)", open=False):
+                        self.json = gr.Textbox("[]", label="hints", show_label=False,
+                                               interactive=False, elem_id="hints_json")
+
+    def note(self, model_name: str) -> str:
+        """The panel's one line: how to use it, or why it is not there."""
+        if self.entries[model_name].hints:
+            return ("**Colour hints:** click the photo to put the picker's colour there; the "
+                    "result follows each change. A new photo clears them.")
+        if self.hint_models:
+            return (f"**Colour hints** need a model that takes them: pick "
+                    f"\u201c{self.hint_models[0]}\u201d.")
+        return "**Colour hints:** none of this demo's models takes them."
+
+    def tools_update(self, model_name: str):
+        return gr.update(visible=self.entries[model_name].hints)
+
+    def redraw(self, photo, hints_text: str, model_name: str):
+        """The preview with its hints and their list (no decoding for a model without hints)."""
+        if not self.entries[model_name].hints:
+            return None, None
+        return show_hints(photo, hints_text)
+
+    def keep_or_drop(self, model_name: str, hints_text: str):
+        """Hints stay while the model takes them; a model without hints drops them."""
+        if self.entries[model_name].hints:
+            return hints_text, gr.skip()
+        return "[]", palette_of([])
+
+    def palette_at(self, photo, hints_text: str):
+        return likely_colours(photo, hints_text, self.palette_model)
+
+    def wire(self, image, model, colorize_inputs: list, outputs: list) -> None:
+        """The events: a new photo or model redraws the panel; each change of the hints redraws
+        it and re-renders ``outputs`` with ``colorize`` (sharing its concurrency)."""
+        quiet = dict(api_name=False, show_progress="hidden")
+        redraw = dict(fn=self.redraw, inputs=[image, self.json, model],
+                      outputs=[self.preview, self.table], preprocess=False, **quiet)
+        image.change(lambda: ("[]", palette_of([])), outputs=[self.json, self.palette],
+                     **quiet).then(**redraw)
+        model.change(self.keep_or_drop, inputs=[model, self.json],
+                     outputs=[self.json, self.palette], **quiet).then(**redraw)
+        added = self.preview.select(add_hint, inputs=[image, self.json, self.colour],
+                                    outputs=self.json, preprocess=False, **quiet)
+        if self.palette_model is not None:
+            added.success(self.palette_at, inputs=[image, self.json], outputs=self.palette,
+                          preprocess=False, **quiet)
+        changes = (added,
+                   self.table.select(remove_hint, inputs=self.json,
+                                     outputs=[self.json, self.palette], **quiet),
+                   self.clear.click(lambda: ("[]", palette_of([])),
+                                    outputs=[self.json, self.palette], **quiet),
+                   self.palette.click(recolour_last_hint, inputs=[self.palette, self.json],
+                                      outputs=[self.colour, self.json], **quiet))
+        for change in changes:
+            change.success(**redraw)
+            change.success(colorize, inputs=colorize_inputs, outputs=outputs, preprocess=False,
+                           api_name=False, concurrency_id="colorize", show_progress="minimal")
+
+
+
 def model_info(entry) -> str:
     """The menu's info line: what the model does and its figures, in plain words."""
     figures = entry.metrics
@@ -486,34 +575,6 @@ def build_demo() -> gr.Blocks:
                          info=("the square size the model sees; larger = finer colour, slower"
                                if flexible else f"this model works only at {entry.image_size} px"))
 
-    hint_models = [e.label for e in order if e.hints]
-    palette_model = next((e.name for e in order if e.head == "classification"), None)
-
-    def hint_note(model_name: str):
-        """The hint panel's one line: how to use it, or why it is not there."""
-        if entries[model_name].hints:
-            return ("**Colour hints:** click the photo to put the picker's colour there; the "
-                    "result follows each change. A new photo clears them.")
-        if hint_models:
-            return f"**Colour hints** need a model that takes them: pick \u201c{hint_models[0]}\u201d."
-        return "**Colour hints:** none of this demo's models takes them."
-
-    def hint_tools_update(model_name: str):
-        return gr.update(visible=entries[model_name].hints)
-
-    def hint_panel(photo, hints_text: str, model_name: str):
-        """The preview with its hints and their list (no decoding for a model without hints)."""
-        if not entries[model_name].hints:
-            return None, None
-        return show_hints(photo, hints_text)
-
-    def hints_for_model(model_name: str, hints_text: str):
-        """Hints stay while the model takes them; a model without hints drops them."""
-        return (hints_text, gr.skip()) if entries[model_name].hints else ("[]", palette_of([]))
-
-    def palette_at(photo, hints_text: str):
-        return likely_colours(photo, hints_text, palette_model)
-
     def vividness_update(model_name: str):
         """The vividness slider: live for classification models, fixed for regression ones."""
         classification = entries[model_name].head == "classification"
@@ -545,66 +606,22 @@ def build_demo() -> gr.Blocks:
                 slider = gr.ImageSlider(label="Before / after", format="png", type="filepath",
                                         elem_id="result")
                 download = gr.File(label="Full-resolution result (PNG)")
-        with gr.Column(elem_id="hint_panel"):
-            note = gr.Markdown(hint_note(default), elem_id="hint_note")
-            with gr.Row(visible=entries[default].hints) as hint_tools:
-                preview = gr.Image(label="Click the photo to add a colour hint", type="filepath",
-                                   interactive=False, elem_id="hint_photo", buttons=[])
-                with gr.Column():
-                    colour = gr.ColorPicker(HINT_COLOUR, label="Hint colour", elem_id="hint_colour")
-                    palette = gr.Dataset(
-                        components=[colour], samples=[], type="values", elem_id="palette",
-                        label="Likely colours at the last hint (vivid model): pick one for it",
-                        visible=False)
-                    table = gr.Dataframe(headers=HINT_COLUMNS, interactive=False, elem_id="hints",
-                                         label="Hints (x, y: pixels of the photo; click a row "
-                                               "to remove it)")
-                    clear = gr.Button("Clear hints", elem_id="clear_hints")
-                    with gr.Accordion("Hints as JSON (as `colorizer colorize --hints` and the "
-                                      "API take them)", open=False):
-                        hints_json = gr.Textbox("[]", label="hints", show_label=False,
-                                                interactive=False,
-                                                elem_id="hints_json")
+        panel = HintPanel(entries, order, default)
         examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
         gr.Examples(examples=examples, inputs=image, label="Public-domain photographs")
         image.upload(check_upload, inputs=image, outputs=image, preprocess=False,
                      api_name=False, show_progress="hidden")
         for update, target in ((model_update, model), (render_size_update, render_size),
-                               (vividness_update, vividness), (hint_note, note),
-                               (hint_tools_update, hint_tools)):
+                               (vividness_update, vividness), (panel.note, panel.note_text),
+                               (panel.tools_update, panel.tools)):
             model.change(update, inputs=model, outputs=target, api_name=False)
             demo.load(update, inputs=model, outputs=target, api_name=False)
         # preprocess=False: the photo reaches the handler as Gradio's upload record (its server
         # path), unopened, so a bad file gets the project's message, not Gradio's decoding error.
-        colorize_inputs = [image, model, render_size, vividness, hints_json]
+        colorize_inputs = [image, model, render_size, vividness, panel.json]
         button.click(colorize, inputs=colorize_inputs, outputs=[slider, download],
                      api_name="colorize", preprocess=False, concurrency_id="colorize")
-        # The hint panel: a new photo or model redraws it; each change of the hints redraws it
-        # and re-renders the result (sharing the colorize event's concurrency).
-        redraw = dict(fn=hint_panel, inputs=[image, hints_json, model], outputs=[preview, table],
-                      preprocess=False, api_name=False, show_progress="hidden")
-        image.change(lambda: ("[]", palette_of([])), outputs=[hints_json, palette],
-                     api_name=False, show_progress="hidden").then(**redraw)
-        model.change(hints_for_model, inputs=[model, hints_json], outputs=[hints_json, palette],
-                     api_name=False, show_progress="hidden").then(**redraw)
-        added = preview.select(add_hint, inputs=[image, hints_json, colour], outputs=hints_json,
-                               preprocess=False, api_name=False, show_progress="hidden")
-        if palette_model is not None:
-            added.success(palette_at, inputs=[image, hints_json], outputs=palette,
-                          preprocess=False, api_name=False, show_progress="hidden")
-        changes = (added,
-                   table.select(remove_hint, inputs=hints_json, outputs=[hints_json, palette],
-                                api_name=False, show_progress="hidden"),
-                   clear.click(lambda: ("[]", palette_of([])), outputs=[hints_json, palette],
-                               api_name=False, show_progress="hidden"),
-                   palette.click(recolour_last_hint, inputs=[palette, hints_json],
-                                 outputs=[colour, hints_json], api_name=False,
-                                 show_progress="hidden"))
-        for change in changes:
-            change.success(**redraw)
-            change.success(colorize, inputs=colorize_inputs, outputs=[slider, download],
-                           preprocess=False, api_name=False, concurrency_id="colorize",
-                           show_progress="minimal")
+        panel.wire(image, model, colorize_inputs, [slider, download])
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
 
 
