@@ -605,7 +605,7 @@ def build_demo() -> gr.Blocks:
             with gr.Column():
                 slider = gr.ImageSlider(label="Before / after", format="png", type="filepath",
                                         elem_id="result")
-                download = gr.File(label="Full-resolution result (PNG)")
+                download = gr.File(label="Full-resolution result (PNG)", elem_id="download")
         panel = HintPanel(entries, order, default)
         examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
         gr.Examples(examples=examples, inputs=image, label="Public-domain photographs")

@@ -92,3 +92,53 @@ def test_cli_hints_file(hint_model, tmp_path, capsys):
                  "--model", str(colorizer.create_model("cnn", image_size=32, width=0.125)
                                 .save_pretrained(tmp_path / "cnn_model")), "--quiet"]) != 0
     assert "takes no colour hints" in capsys.readouterr().err
+
+
+def test_likely_colours_are_the_most_probable_bins_at_the_pixel_s_own_lightness():
+    from colorizer import color
+    from colorizer.quantization import ab_bins, nearest_bin
+
+    model = colorizer.create_model("lite0_unet", image_size=64, weights=None,
+                                   head="classification")
+    layer = model.network.get_layer("ab_distribution")
+    kernel, bias = layer.get_weights()
+    favourites = [int(nearest_bin(np.array(ab, np.float32))) for ab in
+                  ((40.0, 30.0), (-30.0, 20.0), (10.0, -40.0))]  # red, green, blue
+    kernel[:] = 0.0
+    bias[:] = 0.0
+    bias[favourites] = (6.0, 5.0, 4.0)
+    layer.set_weights([kernel, bias])
+    photo = np.zeros((40, 60), np.uint8)
+    photo[:, :30], photo[:, 30:] = 60, 160  # a dark left half, a light right half
+    dark = model.likely_colours(photo, 5, 20, k=4)
+    light = model.likely_colours(photo, 50.0, 20, k=4)
+    assert len(dark) == 4 and [p for _, p in dark] == sorted([p for _, p in dark], reverse=True)
+    for colours, level in ((dark, 60), (light, 160)):
+        lab = np.asarray(color.rgb_to_lab(np.array([rgb for rgb, _ in colours[:3]],
+                                                   np.float32) / 255.0))
+        pixel = np.asarray(color.rgb_to_lab(np.full((1, 3), level / 255.0, np.float32)))[0, 0]
+        np.testing.assert_allclose(lab[:, 0], pixel, atol=1.0)  # the pixel's own lightness
+        np.testing.assert_allclose(lab[:, 1:], ab_bins()[favourites], atol=2.0)  # the bins' ab
+    with pytest.raises(ValueError, match="x = 60 is outside the photo"):
+        model.likely_colours(photo, 60, 0)
+
+
+def test_likely_colours_need_a_classification_model(hint_model):
+    with pytest.raises(ValueError, match="need a classification model"):
+        hint_model.likely_colours(colourful_image(0), 1, 1)
+
+
+def test_the_zoo_says_which_models_take_hints(hint_model, tmp_path, monkeypatch):
+    from colorizer.zoo import write_manifest
+
+    weights = tmp_path / "weights"
+    hint_model.save_pretrained(weights / "lite0_unet_hints.tiny_64")
+    colorizer.create_model("cnn", image_size=32, width=0.125).save_pretrained(
+        weights / "cnn.tiny_32")
+    zoo = write_manifest({"owner": "team", "models": [  # published, not downloaded yet
+        {"name": "lite0_unet_hints.hub_128", "repo": "r", "revision": "0" * 40, "hints": True}]},
+        tmp_path / "zoo.json")
+    monkeypatch.setenv("COLORIZER_WEIGHTS", str(weights))
+    monkeypatch.setenv("COLORIZER_ZOO", str(zoo))
+    assert {entry.name: entry.hints for entry in colorizer.list_pretrained()} == {
+        "cnn.tiny_32": False, "lite0_unet_hints.tiny_64": True, "lite0_unet_hints.hub_128": True}

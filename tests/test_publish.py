@@ -204,4 +204,4 @@ def test_no_push_records_the_figures_only(tmp_path, monkeypatch):
     (entry,) = read_manifest(zoo)["models"]
     assert entry["metrics"]["val_ab_mse"] == 150.0 and entry["revision"] is None
     assert entry["label"] == "Tiny" and entry["description"] == "a tiny test model"
-    assert entry["params"] > 0 and entry["image_size"] == 32
+    assert entry["params"] > 0 and entry["image_size"] == 32 and entry["hints"] is False
