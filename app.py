@@ -608,7 +608,8 @@ def build_demo() -> gr.Blocks:
                 download = gr.File(label="Full-resolution result (PNG)", elem_id="download")
         panel = HintPanel(entries, order, default)
         examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
-        gr.Examples(examples=examples, inputs=image, label="Public-domain photographs")
+        gr.Examples(examples=examples, inputs=image, label="Public-domain photographs",
+                    elem_id="examples")
         image.upload(check_upload, inputs=image, outputs=image, preprocess=False,
                      api_name=False, show_progress="hidden")
         for update, target in ((model_update, model), (render_size_update, render_size),

@@ -1,5 +1,6 @@
 """The Gradio demo, started for real on 127.0.0.1: gradio_client calls and a headless browser."""
 
+import io
 import json
 import os
 import shutil
@@ -7,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from colorizer.metrics import colourfulness
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "1909Chicago.jpg"
+EXAMPLES = sorted(path.stem for path in (ROOT / "examples").glob("*.jpg"))  # the page's order
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.slow  # the demo runs as a real server: tens of seconds to start
 
@@ -234,18 +237,8 @@ def test_browser_bad_upload_then_example_to_result(app_url, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    assert CHROMIUM, "chromium is missing: .ci/run installs it with apt-get"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        # Not "networkidle": that wait once timed out after 30 s in a CI run (cause not found);
-        # the page's own elements say when it is ready.
-        page.goto(app_url, wait_until="domcontentloaded", timeout=120_000)
-        example = page.locator(".gallery-item").nth(2)
-        example.wait_for(state="visible", timeout=120_000)  # once Gradio's scripts have run
+        browser, page = _open_page(playwright, app_url)
 
         # A text file named .jpg: the project's own message at once, with no server path.
         not_a_photo = tmp_path / "holiday.jpg"
@@ -265,26 +258,53 @@ def test_browser_bad_upload_then_example_to_result(app_url, tmp_path):
         page.screenshot(path=str(tmp_path / "bad_upload.png"), full_page=True)
 
         # Then a good photo: the server answers it.
-        loaded = page.locator("#photo img[src*='1909Chicago']")
-        for _ in range(10):  # a click before the page is wired up is lost: click until it loads
-            example.click()
-            try:
-                loaded.first.wait_for(state="visible", timeout=5_000)
-                break
-            except PlaywrightTimeout:
-                continue
-        else:
-            pytest.fail("clicking the example never loaded it into the photo input")
+        _load_example(page, "1909Chicago")
         page.locator("#colorize").click()
         page.locator("#result img").first.wait_for(state="visible", timeout=120_000)
         page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
-        if os.environ.get("COLORIZER_TEST_ARTIFACTS"):  # e.g. for CI to keep the screenshot
-            artifacts = Path(os.environ["COLORIZER_TEST_ARTIFACTS"])
-            artifacts.mkdir(parents=True, exist_ok=True)
-            for name in ("demo.png", "bad_upload.png"):
-                shutil.copy(tmp_path / name, artifacts / name)
+        _keep_artifacts(tmp_path, "demo.png", "bad_upload.png")
         assert page.locator("#result img").count() >= 1
         browser.close()
+
+
+def _open_page(playwright, url: str):
+    """(browser, page) of the demo in headless Debian chromium, once Gradio's scripts have run."""
+    assert CHROMIUM, "chromium is missing: .ci/run installs it with apt-get"
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run"])
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    # Not "networkidle": that wait once timed out after 30 s in a CI run (cause not found);
+    # the page's own elements say when it is ready.
+    page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+    page.locator("#examples .gallery-item").first.wait_for(state="visible", timeout=120_000)
+    return browser, page
+
+
+def _load_example(page, stem: str) -> None:
+    """Click the example photo ``stem`` until it is in the photo input."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    example = page.locator("#examples .gallery-item").nth(EXAMPLES.index(stem))
+    loaded = page.locator(f"#photo img[src*='{stem}']")
+    for _ in range(10):  # a click before the page is wired up is lost: click until it loads
+        example.click()
+        try:
+            loaded.first.wait_for(state="visible", timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    pytest.fail(f"clicking the example {stem} never loaded it into the photo input")
+
+
+def _keep_artifacts(folder: Path, *names: str) -> None:
+    """Copy screenshots to COLORIZER_TEST_ARTIFACTS when set (e.g. for CI to keep them)."""
+    if os.environ.get("COLORIZER_TEST_ARTIFACTS"):
+        artifacts = Path(os.environ["COLORIZER_TEST_ARTIFACTS"])
+        artifacts.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy(folder / name, artifacts / name)
 
 
 def test_a_space_without_weights_pulls_a_published_model_on_first_use(tmp_path):
@@ -383,3 +403,152 @@ def test_the_demo_bounds_memory_and_cleans_up_at_exit(tmp_path):
     finally:
         _stop(process)  # SIGTERM, as a service manager stops it
     assert process.returncode is not None and not list(temp.glob("colorizer-app-*"))
+
+
+# --- colour hints, against the stand-in hint model -----------------------------------------------
+
+@pytest.fixture(scope="module")
+def hint_app(tmp_path_factory):
+    """app.py serving the shipped zoo and the stand-in hint model (COLORIZER_WEIGHTS)."""
+    root = tmp_path_factory.mktemp("hint-app")
+    port = _free_port()
+    log = root / "server.log"
+    process = _start_app({"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+                          "COLORIZER_WEIGHTS": str(hint_zoo(root / "weights"))}, log)
+    url = f"http://127.0.0.1:{port}/"
+    _wait_for(process, url, log)
+    yield {"url": url, "log": log}
+    _stop(process)
+
+
+@pytest.fixture(scope="module")
+def hint_client(hint_app):
+    from gradio_client import Client
+
+    return Client(hint_app["url"], verbose=False)
+
+
+def _pixels(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), float)
+
+
+def _lean(rgb: np.ndarray, x: int, y: int, towards: int, away: int, radius: int = 4) -> float:
+    """How much channel ``towards`` exceeds channel ``away`` around (x, y) (0 R, 1 G, 2 B)."""
+    patch = rgb[y - radius:y + radius + 1, x - radius:x + radius + 1]
+    return float((patch[..., towards] - patch[..., away]).mean())
+
+
+def test_api_hints_move_the_colour_towards_them_and_calls_without_them_still_work(hint_client):
+    from gradio_client import handle_file
+
+    photo = handle_file(str(EXAMPLE))
+    _, plain = hint_client.predict(photo, HINT_MODEL, api_name="/colorize")  # no hints argument
+    _, none = hint_client.predict(photo, HINT_MODEL, 128, 62, None, api_name="/colorize")
+    np.testing.assert_array_equal(_pixels(none), _pixels(plain))
+    (green_x, green_y), (red_x, red_y) = (100, 120), (500, 380)
+    hints = [{"x": green_x, "y": green_y, "color": "#20b020"},
+             {"x": red_x, "y": red_y, "color": "#d02020"}]
+    (_, after), hinted = hint_client.predict(photo, HINT_MODEL, 128, 62, json.dumps(hints),
+                                             api_name="/colorize")
+    assert Image.open(hinted).size == Image.open(EXAMPLE).size
+    before, after = _pixels(plain), _pixels(hinted)
+    assert _lean(after, green_x, green_y, 1, 0) > _lean(before, green_x, green_y, 1, 0) + 20
+    assert _lean(after, red_x, red_y, 0, 1) > _lean(before, red_x, red_y, 0, 1) + 20
+
+
+BAD_HINTS = {
+    "[{": "hints are not valid JSON",
+    '{"x": 1, "y": 1}': 'hints must be a JSON list of {"x": .., "y": .., "color": "#rrggbb"}',
+    '[{"x": 640, "y": 1, "color": "#00ff00"}]': "hint 0: x = 640 is outside the photo "
+                                                "(0 <= x < 640)",
+    '[{"x": 1, "y": 1, "color": "green"}]': "hint 0: a hint colour must be '#rrggbb', got "
+                                            "'green'",
+    '[[1, 2]]': "hint 0 must be (x, y, colour), got [1, 2]",
+}
+
+
+def test_bad_hints_get_one_line_errors_and_the_server_keeps_going(hint_app, hint_client):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    photo = handle_file(str(EXAMPLE))
+    before = hint_app["log"].read_text()
+    cases = [(HINT_MODEL, text, message) for text, message in BAD_HINTS.items()]
+    cases.append(("lite0_unet.flickr8k_128", '[{"x": 1, "y": 1, "color": "#00ff00"}]',
+                  "this model (lite0_unet, built without hint inputs) takes no colour hints"))
+    for model, text, message in cases:
+        with pytest.raises(AppError) as caught:
+            hint_client.predict(photo, model, 128, 62, text, api_name="/colorize")
+        assert str(caught.value).startswith(message), str(caught.value)
+        assert "\n" not in str(caught.value)
+    (_, after), _ = hint_client.predict(photo, HINT_MODEL, 128, 62, "[]", api_name="/colorize")
+    assert Image.open(after).size == Image.open(EXAMPLE).size
+    assert "Traceback" not in hint_app["log"].read_text()[len(before):]
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                    reason="Debian's chromium is not installed (CI installs it)")
+def test_browser_two_hints_by_clicking_change_the_colour_there(hint_app, tmp_path):
+    """Pick the hint model, load a photo, colorize, click it twice (the picker's red, then
+    green): each click adds a hint and re-renders; the result leans to each colour at its point."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = _open_page(playwright, hint_app["url"])
+        assert "need a model that takes them" in page.locator("#hint_note").inner_text()
+        assert not page.locator("#hint_photo").is_visible()  # the default takes no hints
+        page.locator("#model input").click()
+        page.get_by_role("option", name=HINT_MODEL).click()
+        page.locator("#hint_photo").wait_for(state="visible", timeout=30_000)
+        _load_example(page, "1909Chicago")
+        preview = page.locator("#hint_photo img").first
+        preview.wait_for(state="visible", timeout=60_000)
+        page.locator("#colorize").click()
+        results = [_next_result(page, None)]
+        box = preview.bounding_box()
+        clicks = (((0.2, 0.3), None, (0, 1)), ((0.75, 0.7), "#20b020", (1, 0)))  # (R-G), (G-R)
+        for (fraction_x, fraction_y), colour, _ in clicks:
+            if colour:
+                _pick_colour(page, colour)
+            preview.click(position={"x": fraction_x * box["width"],
+                                    "y": fraction_y * box["height"]})  # scrolled into view
+            results.append(_next_result(page, results[-1]))
+        page.locator("#palette .gallery-item").first.wait_for(state="visible", timeout=60_000)
+        assert page.locator("#palette .gallery-item").count() == 6  # likely colours offered
+        cells = page.locator("#hints [role=gridcell]").all_inner_texts()
+        rows = [cells[i:i + 5] for i in range(0, len(cells), 5)]
+        assert [(row[0], row[3]) for row in rows] == [("1", "#c0392b"), ("2", "#20b020")]
+        page.screenshot(path=str(tmp_path / "hints.png"), full_page=True)
+        before, after = (_pixels(io.BytesIO(urllib.request.urlopen(url, timeout=30).read()))
+                         for url in (results[0], results[-1]))
+        width, height = after.shape[1], after.shape[0]
+        for row, ((fraction_x, fraction_y), _, (towards, away)) in zip(rows, clicks):
+            x, y = int(row[1]), int(row[2])
+            assert abs(x - fraction_x * width) < 3 and abs(y - fraction_y * height) < 3  # mapped
+            assert _lean(after, x, y, towards, away) > _lean(before, x, y, towards, away) + 20
+
+        _load_example(page, "dorothea-lange")  # a new photo clears the hints
+        page.locator("#hints [role=gridcell]").first.wait_for(state="detached", timeout=30_000)
+        _keep_artifacts(tmp_path, "hints.png")
+        browser.close()
+
+
+def _pick_colour(page, colour: str) -> None:
+    """Type ``colour`` into the hint colour picker, as a person would, and close it."""
+    page.locator("#hint_colour .dialog-button").click()
+    field = page.locator("#hint_colour input[type=text]")
+    field.fill(colour)
+    field.press("Enter")
+    page.locator("#hint_note").click()  # closes the picker
+
+
+def _next_result(page, previous: str | None) -> str:
+    """The URL of the full-resolution result once it is not ``previous``."""
+    link = page.locator("#download a[href]").first
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        url = urllib.parse.urljoin(page.url, link.get_attribute("href")) if link.count() else None
+        if url and url != previous:
+            return url
+        time.sleep(0.2)
+    pytest.fail("the result did not re-render")
