@@ -404,11 +404,11 @@ def show_hints(photo, hints_text: str):
              "data": [[number, hint["x"], hint["y"], hint["color"], "\u2715"]
                       for number, hint in enumerate(hints, 1)],
              "metadata": {"styling": [["", "", "", swatch(hint["color"]), ""] for hint in hints]}}
-    try:
-        path = check_photo(photo)
-    except gr.Error:  # the upload check tells the user
-        path = None
-    return (draw_hints(path, hints) if path else None), table
+    path, _ = photo_of(photo)
+    try:  # (read_pixels bounds the decoding as the upload check does)
+        return (draw_hints(path, hints) if path else None), table
+    except (ImageError, TimeoutError):  # the upload check tells the user
+        return None, table
 
 
 def swatch(colour: str) -> str:
