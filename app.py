@@ -346,8 +346,9 @@ _previews: LRUCache = LRUCache(16)  # photo path -> (RGB preview, the original's
 
 
 def photo_preview(path: str) -> tuple[Image.Image, tuple[int, int]]:
-    """The checked photo at most PREVIEW_SIDE px a side, decoded as the library decodes it (so
-    its EXIF orientation is the one hints refer to), and the original's size."""
+    """The photo at most PREVIEW_SIDE px a side, decoded as the library decodes it (within the
+    pixel limit and budget; its EXIF orientation is the one hints refer to), and the original's
+    size. The previews of the last few photos are kept (16 of at most 3 MB)."""
     def make():
         with PIXEL_BUDGET.hold(header_pixels(path)):
             pixels, _ = read_pixels(path, max_pixels=MAX_PIXELS)
@@ -431,7 +432,8 @@ def add_hint(photo, hints_text: str, colour: str, evt: gr.SelectData) -> str:
 def remove_hint(hints_text: str, evt: gr.SelectData):
     """A click on a row of the list removes that hint (and the palette, which may be its)."""
     hints = hints_of(hints_text)
-    del hints[evt.index[0]]
+    if evt.index[0] < len(hints):  # (a second click on a row being removed finds it gone)
+        del hints[evt.index[0]]
     return json.dumps(hints), palette_of([])
 
 
