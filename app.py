@@ -541,9 +541,6 @@ class HintPanel:
                      outputs=[self.json, self.palette], **quiet).then(**redraw)
         added = self.preview.select(add_hint, inputs=[image, self.json, self.colour],
                                     outputs=self.json, preprocess=False, **quiet)
-        if self.palette_model is not None:
-            added.success(self.palette_at, inputs=[image, self.json], outputs=self.palette,
-                          preprocess=False, **quiet)
         changes = (added,
                    self.table.select(remove_hint, inputs=self.json,
                                      outputs=[self.json, self.palette], **quiet),
@@ -553,8 +550,12 @@ class HintPanel:
                                       outputs=[self.colour, self.json], **quiet))
         for change in changes:
             change.success(**redraw)
-            change.success(colorize, inputs=colorize_inputs, outputs=outputs, preprocess=False,
-                           api_name=False, concurrency_id="colorize", show_progress="minimal")
+            rendered = change.success(colorize, inputs=colorize_inputs, outputs=outputs,
+                                      preprocess=False, api_name=False,
+                                      concurrency_id="colorize", show_progress="minimal")
+            if change is added and self.palette_model is not None:  # the result comes first
+                rendered.then(self.palette_at, inputs=[image, self.json], outputs=self.palette,
+                              preprocess=False, **quiet)
 
 
 
