@@ -516,8 +516,7 @@ def test_browser_two_hints_by_clicking_change_the_colour_there(hint_app, tmp_pat
             results.append(_next_result(page, results[-1]))
         page.locator("#palette .gallery-item").first.wait_for(state="visible", timeout=60_000)
         assert page.locator("#palette .gallery-item").count() == 6  # likely colours offered
-        cells = page.locator("#hints [role=gridcell]").all_inner_texts()
-        rows = [cells[i:i + 5] for i in range(0, len(cells), 5)]
+        rows = _hint_rows(page)
         assert [(row[0], row[3]) for row in rows] == [("1", "#c0392b"), ("2", "#20b020")]
         page.screenshot(path=str(tmp_path / "hints.png"), full_page=True)
         before, after = (_pixels(io.BytesIO(urllib.request.urlopen(url, timeout=30).read()))
@@ -528,10 +527,30 @@ def test_browser_two_hints_by_clicking_change_the_colour_there(hint_app, tmp_pat
             assert abs(x - fraction_x * width) < 3 and abs(y - fraction_y * height) < 3  # mapped
             assert _lean(after, x, y, towards, away) > _lean(before, x, y, towards, away) + 20
 
+        page.locator("#palette .gallery-item").first.click()  # recolours the last hint
+        results.append(_next_result(page, results[-1]))
+        picked = _hint_rows(page)[1][3]
+        red, green, blue = (int(picked[i:i + 2], 16) for i in (1, 3, 5))
+        assert picked != "#20b020" and f"rgb({red}, {green}, {blue})" in \
+            page.locator("#hint_colour .dialog-button").get_attribute("style")  # the picker's too
+        page.locator("#hints [role=gridcell]").filter(has_text="\u2715").first.click()
+        results.append(_next_result(page, results[-1]))
+        assert [(row[0], row[3]) for row in _hint_rows(page)] == [("1", picked)]  # #1 is gone
+
         _load_example(page, "dorothea-lange")  # a new photo clears the hints
+        page.locator("#hints [role=gridcell]").first.wait_for(state="detached", timeout=30_000)
+        preview.click(position={"x": 20, "y": 20})
+        page.locator("#hints [role=gridcell]").first.wait_for(timeout=30_000)
+        page.locator("#clear_hints").click()  # and "Clear hints" clears them
         page.locator("#hints [role=gridcell]").first.wait_for(state="detached", timeout=30_000)
         _keep_artifacts(tmp_path, "hints.png")
         browser.close()
+
+
+def _hint_rows(page) -> list[list[str]]:
+    """The hint list's rows as shown: #, x, y, colour, remove."""
+    cells = page.locator("#hints [role=gridcell]").all_inner_texts()
+    return [cells[i:i + 5] for i in range(0, len(cells), 5)]
 
 
 def _pick_model(page, label: str) -> None:
