@@ -112,7 +112,10 @@ def test_every_shipped_model_loads_and_colorizes(name):
     assert result.size == (32, 32) and result.mode == "RGB"
 
 
-GOLDEN_CASES = [(name, {}, name) for name in ZOO] + [
+# The models shipped before the redesign (later ones have no "before" to match).
+BEFORE_REDESIGN = ["autoencoder.flickr8k_128", "cnn.flickr8k_128", "lite0_decoder.flickr8k_128",
+                   "lite0_unet.flickr8k_128", "lite0_unet_classification.flickr8k_128"]
+GOLDEN_CASES = [(name, {}, name) for name in BEFORE_REDESIGN] + [
     ("cnn.flickr8k_128", {"size": 192}, "cnn.flickr8k_128.size192"),
     ("lite0_unet_classification.flickr8k_128", {"temperature": 0.2},
      "lite0_unet_classification.flickr8k_128.t0.2"),
@@ -128,7 +131,28 @@ def test_shipped_models_give_the_pixels_they_gave_before_the_redesign(name, kwar
     model = colorizer.from_pretrained(name)
     result = np.asarray(model.colorize(f"{GOLDEN}/input.png", **kwargs))
     expected = np.asarray(Image.open(f"{GOLDEN}/{reference}.png"))
-    np.testing.assert_array_equal(result, expected)
+    # The same pixels, but for float rounding: another CPU's SIMD paths may put a value that
+    # lies on a rounding edge one 8-bit level off (seen: 1 of 22,176 values on this machine).
+    difference = np.abs(result.astype(int) - expected.astype(int))
+    assert difference.max() <= 1 and (difference > 0).mean() < 1e-3
     # The module-level function is the same call.
     np.testing.assert_array_equal(
         np.asarray(colorizer.colorize(f"{GOLDEN}/input.png", model, **kwargs)), result)
+
+
+@pytest.mark.slow
+def test_the_shipped_hint_model_follows_a_hint_and_colours_like_the_default_without():
+    """Real weights: a red hint turns its spot red; without hints the colour is near the
+    default's (the hint model was warm-started from it)."""
+    hinted = colorizer.from_pretrained("lite0_unet_hints.flickr8k_128")
+    assert hinted.has_hints
+    photo = f"{GOLDEN}/input.png"
+    plain = np.asarray(hinted.colorize(photo), np.float32)
+    default = np.asarray(colorizer.from_pretrained("lite0_unet.flickr8k_128").colorize(photo),
+                         np.float32)
+    assert np.abs(plain - default).mean() < 4.0
+    x, y = 30, 40
+    red = np.asarray(hinted.colorize(photo, hints=[(x, y, (220, 30, 30))]), np.float32)
+    spot = red[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3).mean(axis=0)
+    before = plain[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3).mean(axis=0)
+    assert spot[0] - spot[1] > before[0] - before[1] + 20  # redder than without the hint
