@@ -166,6 +166,10 @@ class HintSampler:
 # A person's hint covers a square of this side (model pixels) around the point: the simulated
 # hints of training cover 1..9 px, and a click names the colour of a region, not of one pixel.
 USER_PATCH = 3
+# The most hints a photo takes: the hint maps hold a model-size plane per hint while they are
+# made (256 x 128 x 128 floats: 16 MB), so an API call with millions of points cannot exhaust
+# memory. Training simulates at most HintSampler.max_points (64).
+MAX_HINTS = 256
 
 
 def parse_colour(colour) -> tuple[int, int, int]:
@@ -191,7 +195,12 @@ def parse_colour(colour) -> tuple[int, int, int]:
 def parse_hints(hints, width: int, height: int) -> list[tuple[float, float, tuple[int, int, int]]]:
     """Check hints ``[(x, y, colour), ...]`` (or dicts with "x", "y", "color") against a photo of
     ``width`` x ``height`` pixels: x, y in its pixels (x to the right, y down, 0-based), colour
-    (r, g, b) 0..255 or "#rrggbb". ValueError names the first bad hint."""
+    (r, g, b) 0..255 or "#rrggbb". ValueError names the first bad hint; more than
+    :data:`MAX_HINTS` hints are refused (the hint maps take memory per hint)."""
+    if not isinstance(hints, (list, tuple)):
+        raise ValueError(f"hints must be a list of (x, y, colour), got {type(hints).__name__}")
+    if len(hints) > MAX_HINTS:
+        raise ValueError(f"at most {MAX_HINTS} hints, got {len(hints)}")
     parsed = []
     for index, hint in enumerate(hints):
         if isinstance(hint, dict):

@@ -142,3 +142,13 @@ def test_the_zoo_says_which_models_take_hints(hint_model, tmp_path, monkeypatch)
     monkeypatch.setenv("COLORIZER_ZOO", str(zoo))
     assert {entry.name: entry.hints for entry in colorizer.list_pretrained()} == {
         "cnn.tiny_32": False, "lite0_unet_hints.tiny_64": True, "lite0_unet_hints.hub_128": True}
+
+
+def test_too_many_hints_are_refused_before_any_work():
+    from colorizer.hints import MAX_HINTS, parse_hints
+
+    assert len(parse_hints([(1, 1, "#ff0000")] * MAX_HINTS, 10, 10)) == MAX_HINTS
+    with pytest.raises(ValueError, match=f"at most {MAX_HINTS} hints, got {MAX_HINTS + 1}"):
+        parse_hints([(1, 1, "#ff0000")] * (MAX_HINTS + 1), 10, 10)
+    with pytest.raises(ValueError, match="must be a list"):
+        parse_hints("[]", 10, 10)
