@@ -116,7 +116,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _evaluate_hints(args, model, counts, output)
     summary = evaluate(model, args.data, split=args.split, batch_size=args.batch_size,
                        limit=args.limit, grid_images=args.grid, output=output,
-                       temperature=args.temperature)
+                       temperature=args.temperature, name=args.name)
     print(f"{summary['model']} on {summary['data']} ({summary['split']}, {summary['images']} "
           f"images, {summary['image_size']} px)")
     print(format_table(summary))
@@ -124,7 +124,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.record_in:
         from colorizer.export import record_evaluation
 
-        print(f"recorded in {record_evaluation(args.record_in, summary)} and its model card")
+        metrics_file, place = record_evaluation(args.record_in, summary)
+        print(f"recorded in {metrics_file} as {place}, and in its model card")
     return 0
 
 
@@ -279,39 +280,53 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def results_table(entries) -> str:
     """The zoo as the README's Markdown table: model, head, params and the metrics of
-    ``schema.ZOO_TABLE`` from each weight folder, then a line on the data and the baselines."""
-    from colorizer.schema import BY_KEY, ZOO_TABLE, markdown_row, short
+    ``schema.ZOO_TABLE`` from each weight folder's main evaluation, with the ab MSE of each
+    further evaluation (a second validation set) after the first; then a line per evaluation
+    on its data and baselines."""
+    from colorizer.schema import BY_KEY, ZOO_TABLE, evaluation_name, markdown_row, short
     from colorizer.zoo import default_pretrained
 
     default = default_pretrained().name if entries else None
-    lines = [markdown_row(["model", "head", "params", *(BY_KEY[key].label for key in ZOO_TABLE)]),
-             "| --- | --- |" + " ---: |" * (1 + len(ZOO_TABLE))]
-    notes: dict[str, list[str]] = {}  # the evaluation data and baselines -> the models it holds
+    rows = []
+    notes: dict[tuple, list[str]] = {}  # (columns, an evaluation's data) -> its models
+    more: list[str] = []  # the further evaluations' names, in order of appearance
     for entry in entries:
         metrics_file = entry.path / "metrics.json" if entry.path is not None else None
         metrics = (json.loads(metrics_file.read_text())
                    if metrics_file is not None and metrics_file.is_file() else {})
         evaluation = metrics.get("evaluation", {})
         results = evaluation.get("results", {})
-        model = results.get("model", entry.metrics)
+        others = {evaluation_name(other): other for other in metrics.get("more_evaluations", [])}
+        more += [name for name in others if name not in more]
+        rows.append((entry, evaluation, results.get("model", entry.metrics), others))
+        for summary in (evaluation, *others.values()) if results else ():
+            baselines = summary["results"]
+            columns = (", ".join(BY_KEY[key].label for key in ZOO_TABLE) if summary is evaluation
+                       else f"ab MSE {evaluation_name(summary)}")
+            note = (columns, f"`colorizer evaluate` on {evaluation_name(summary)} "
+                    f"({summary['images']:,} photos), where gray (a = b = 0) has ab MSE "
+                    f"{short('ab_mse', baselines['gray']['ab_mse'])} and the mean colour "
+                    f"{short('ab_mse', baselines['mean']['ab_mse'])}; the originals' CF is "
+                    f"{short('colourfulness', summary['original_colourfulness'])}.")
+            notes.setdefault(note, []).append(entry.name)
+    columns = [BY_KEY[ZOO_TABLE[0]].label, *(f"ab MSE {name}" for name in more),
+               *(BY_KEY[key].label for key in ZOO_TABLE[1:])]
+    lines = [markdown_row(["model", "head", "params", *columns]),
+             "| --- | --- |" + " ---: |" * (1 + len(columns))]
+    for entry, evaluation, model, others in rows:
         name = f"**{entry.name}** (default)" if entry.name == default else entry.name
         head = entry.head + (f", T {evaluation['temperature']}"
                              if evaluation.get("temperature") is not None else "")
-        lines.append(markdown_row([
-            name, head, f"{entry.params:,}" if entry.params else "-",
-            *(short(key, model[key]) if key in model else "-" for key in ZOO_TABLE)]))
-        if results:
-            note = (f"`colorizer evaluate` on the {evaluation['split']} split of "
-                    f"{metrics.get('dataset', 'its data').capitalize()} "
-                    f"({evaluation['images']:,} photos); on the same photos gray (a = b = 0) "
-                    f"has ab MSE {short('ab_mse', results['gray']['ab_mse'])} and the mean "
-                    f"colour {short('ab_mse', results['mean']['ab_mse'])}; the originals' CF is "
-                    f"{short('colourfulness', evaluation['original_colourfulness'])}.")
-            notes.setdefault(note, []).append(entry.name)
-    if len(notes) == 1:
-        lines += ["", "Every row: " + next(iter(notes))]
-    elif notes:
-        lines += ["", *(f"{', '.join(names)}: {note}" for note, names in notes.items())]
+        scores = [short(key, model[key]) if key in model else "-" for key in ZOO_TABLE]
+        further = [short("ab_mse", others[other]["results"]["model"]["ab_mse"])
+                   if other in others else "-" for other in more]
+        lines.append(markdown_row([name, head, f"{entry.params:,}" if entry.params else "-",
+                                   scores[0], *further, *scores[1:]]))
+    if notes:
+        lines.append("")
+    for (columns, note), names in notes.items():
+        rows_named = "every row" if len(names) == len(entries) else ", ".join(names)
+        lines.append(f"{columns} ({rows_named}): {note}")
     return "\n".join(lines)
 
 
@@ -319,9 +334,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from colorizer.export import export_weights
 
     folder = export_weights(args.run, args.output, evaluation=args.evaluation,
-                            hint_evaluation=args.hint_evaluation, description=args.description, hub_repo=args.hub_repo,
-                            dataset=args.dataset, note=args.note, command=args.command,
-                            overwrite=args.overwrite)
+                            hint_evaluation=args.hint_evaluation, description=args.description,
+                            hub_repo=args.hub_repo, dataset=args.dataset, note=args.note,
+                            command=args.command, overwrite=args.overwrite, sources=args.sources)
     print(f"wrote weight folder {folder}")
     return 0
 
@@ -432,9 +447,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     evaluate.add_argument("--output", help="folder for metrics.json and grid.png (default "
                           "runs/evaluate-<model>-<split>-<time>)")
     evaluate.add_argument("--temperature", type=float, help=TEMPERATURE_HELP)
+    evaluate.add_argument("--name", help="what cards and tables call this evaluation (default: "
+                          "the list file's stem, or the data folder's name and the split, e.g. "
+                          "'flickr8k val')")
     evaluate.add_argument("--record-in", metavar="WEIGHT_FOLDER",
                           help="also store this evaluation in a weight folder's metrics.json "
-                          "and model card (its training record is kept)")
+                          "and model card (its training record is kept): as its main evaluation "
+                          "when of the same --name, else beside it (a second validation set)")
     evaluate.add_argument("--hints", metavar="N,N,...",
                           help="evaluate a hint model with N hints per photo sampled from the "
                           "ground truth (fixed seed), beside their inverse-distance fill, e.g. "
@@ -480,7 +499,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         "(copied with its curves; the card shows the table)")
     export.add_argument("--description", help="one line for menus and the card")
     export.add_argument("--hub-repo", help="Hub repo id the folder is published under")
-    export.add_argument("--dataset", default="flickr8k")
+    export.add_argument("--dataset", default="flickr8k", help="the training data's name")
+    export.add_argument("--sources", metavar="SOURCES_JSON",
+                        help="the sources file the run's data folder was prepared from "
+                        "(training/prepare_photos.py), e.g. training/sources/mixed150k.json: "
+                        "the card lists each set's origin, photos and terms")
     export.add_argument("--note", help="a paragraph for the card's Training section")
     export.add_argument("--command", help="the training command(s) to record (default: "
                         "colorizer train --config training/configs/<output name>.json)")

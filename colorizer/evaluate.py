@@ -22,7 +22,7 @@ from colorizer import data, metrics, quantization
 from colorizer.atomic import save_figure, write_text
 from colorizer.images import read_image
 from colorizer.inference import compose, lightness_of
-from colorizer.schema import METRICS, markdown_row
+from colorizer.schema import METRICS, evaluation_name, markdown_row
 
 PREDICTORS = ("model", "gray", "mean")
 
@@ -40,13 +40,16 @@ def _predict_all(model, pixels: np.ndarray, batch_size: int, temperature: float 
 
 def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_size: int = 32,
              limit: int = 0, grid_images: int = 8, output: str | Path | None = None,
-             val_fraction: float = 0.2, seed: int = 0, temperature: float | None = None
-             ) -> dict[str, Any]:
+             val_fraction: float = 0.2, seed: int = 0, temperature: float | None = None,
+             name: str | None = None) -> dict[str, Any]:
     """Evaluate ``model`` on ``split`` of ``data_path``; write metrics.json and grid.png to output.
 
-    ``temperature`` decodes a classification model (default 0.38).
+    ``temperature`` decodes a classification model (default 0.38). ``name`` is what cards and
+    tables call this evaluation (default :func:`colorizer.schema.evaluation_name`'s, e.g.
+    "flickr8k val").
     """
     temperature = model.check_temperature(temperature)
+    title = name or evaluation_name({"data": str(data_path), "split": split})
     size = model.image_size
     paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
     if limit:
@@ -93,6 +96,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     summary: dict[str, Any] = {
         **summary_header(model, data_path, split, kept, report),
         "temperature": temperature,
+        "name": title,
         "mean_ab": [float(v) for v in mean_ab],
         "original_colourfulness": float(np.mean(original_cf)),
         "results": {},

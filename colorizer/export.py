@@ -16,6 +16,7 @@ from pathlib import Path
 from colorizer.atomic import atomic_folder, write_text
 from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.model_card import write_model_card
+from colorizer.schema import evaluation_name
 from colorizer.pretrained import (
     CONFIG_NAME,
     CURVES_NAME,
@@ -40,24 +41,62 @@ def _training_record(run_dir: Path, model_config: dict) -> dict:
         "wall_time_s": round(seconds, 1),
         "machine": model_config.get("machine", "unknown"),
     }
-    previous = config.get("init_from") and Path(config["init_from"])
-    if previous and (previous / "history.csv").is_file():
-        previous_config = json.loads((resolve_model_folder(previous) / CONFIG_NAME).read_text())
-        earlier = _training_record(previous, previous_config)
-        record["started_from"] = {"run": str(previous), **earlier}
+    earlier = config.get("init_from") and _earlier_record(config["init_from"])
+    if earlier:
+        record["started_from"] = earlier
         record["epochs_run"] += earlier["epochs_run"]
         record["wall_time_s"] = round(record["wall_time_s"] + earlier["wall_time_s"], 1)
     return record
 
 
+def _earlier_record(init_from: str) -> dict | None:
+    """The training record of the weights a run started from: a run folder's, or a zoo weight
+    folder's (its metrics.json), named as ``--init-from`` named it; None when unknown."""
+    previous = Path(init_from)
+    if (previous / "history.csv").is_file():
+        previous_config = json.loads((resolve_model_folder(previous) / CONFIG_NAME).read_text())
+        return {"run": str(previous), **_training_record(previous, previous_config)}
+    from colorizer.zoo import find_pretrained
+
+    entry = find_pretrained(init_from)
+    folder = entry.path if entry is not None and entry.path is not None else previous
+    metrics_file = folder / METRICS_NAME
+    training = (json.loads(metrics_file.read_text()).get("training")
+                if metrics_file.is_file() else None)
+    if not training or "epochs_run" not in training:
+        return None
+    kept = ("config", "epochs_run", "wall_time_s", "started_from", "command")
+    return {"run": init_from, **{key: training[key] for key in kept if key in training}}
+
+
+def data_sources(sources: str | Path, data: str | Path) -> list[dict]:
+    """The sets of a ``training/prepare_photos.py`` sources file, each with the number of its
+    photos in the prepared folder's ``train.txt`` (its lines start with the set's name)."""
+    sets = json.loads(Path(sources).read_text())["sets"]
+    listing = Path(data) / "train.txt"
+    counts: dict[str, int] = {}
+    if listing.is_file():
+        for line in listing.read_text().splitlines():
+            if line.strip():
+                key = line.strip().split("/", 1)[0]
+                counts[key] = counts.get(key, 0) + 1
+    return [{"name": item["name"], "title": item.get("title", item["name"]),
+             "repository": item["repository"], "commit": item.get("commit", ""),
+             "terms": item["terms"], "train_photos": counts.get(item["name"])}
+            for item in sets]
+
+
 def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Path,
                    hint_evaluation: str | Path | None = None, description: str | None = None, hub_repo: str | None = None,
                    dataset: str = "flickr8k", note: str | None = None,
-                   command: str | None = None, overwrite: bool = False) -> Path:
+                   command: str | None = None, overwrite: bool = False,
+                   sources: str | Path | None = None) -> Path:
     """Copy a run's best model into the weight folder ``output`` with metrics and a card.
 
     ``hint_evaluation`` (a hint model's hint_metrics.json of ``colorizer evaluate --hints``) is
-    copied in with the curves beside it. The folder is assembled under a temp name and then put
+    copied in with the curves beside it. ``sources`` (the sources file the run's data folder was
+    prepared from, e.g. ``training/sources/mixed150k.json``) puts each set's origin, count and
+    terms in the card (:func:`data_sources`). The folder is assembled under a temp name and then put
     in place, so an error or a kill leaves ``output`` as it was (absent, or the old folder with
     ``overwrite``).
     """
@@ -87,6 +126,8 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     config.update({"name": output.name, "description": description, "hub_repo": hub_repo,
                    "params": model.count_params()})
     metrics = {"dataset": dataset, "evaluation": evaluation_data, "training": training}
+    if sources is not None:
+        metrics["data_sources"] = data_sources(sources, training["config"].get("data", ""))
     with atomic_folder(output, overwrite=overwrite) as staging:
         save_pretrained(model, staging)  # weights only, whatever the run saved
         if (run_dir / CURVES_NAME).is_file():
@@ -101,13 +142,28 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     return output
 
 
-def record_evaluation(folder: str | Path, evaluation: dict) -> Path:
-    """Replace the evaluation in a weight folder's metrics.json (its training record is kept)
-    and rewrite its model card; for re-measuring shipped weights with a newer ``evaluate``."""
+def record_evaluation(folder: str | Path, evaluation: dict) -> tuple[Path, str]:
+    """Record an evaluation of ``colorizer evaluate`` in a weight folder's metrics.json (its
+    training record is kept) and rewrite its model card; return the file and where it went.
+
+    An evaluation named as the folder's main one (:func:`colorizer.schema.evaluation_name`), or
+    the first, replaces the main evaluation (re-measuring shipped weights with a newer
+    ``evaluate``); any other is kept beside it in ``more_evaluations`` (a second validation set),
+    replacing an earlier one of the same name.
+    """
     folder = resolve_model_folder(folder)
     metrics_file = folder / METRICS_NAME
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
-    metrics["evaluation"] = evaluation
+    name = evaluation_name(evaluation)
+    main = metrics.get("evaluation")
+    if not main or evaluation_name(main) == name:
+        metrics["evaluation"] = evaluation
+        place = "the main evaluation"
+    else:
+        metrics["more_evaluations"] = [
+            *(other for other in metrics.get("more_evaluations", [])
+              if evaluation_name(other) != name), evaluation]
+        place = f"a further evaluation ({name})"
     write_text(metrics_file, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     write_model_card(folder)
-    return metrics_file
+    return metrics_file, place

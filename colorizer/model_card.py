@@ -10,7 +10,7 @@ from colorizer.models import model_description
 from colorizer.models.heads import HEAD_CARD_TEXT
 from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
-from colorizer.schema import METRICS
+from colorizer.schema import METRICS, evaluation_name, markdown_row
 
 TEMPLATE = """---
 {{ card_data }}
@@ -40,14 +40,18 @@ or `colorizer colorize old_photos/ -o colorized/ --model {{ repo }}`.
 {{ evaluation }}
 {{ hints_evaluation }}
 
+## Training data
+
+{{ data }}
+
 ## Training
 
 {{ training }}
 
 ## Limitations
 
-- Trained on {{ dataset }} photographs (research-only terms: the images themselves are not
-  redistributed; these weights are shared for research and demonstration).
+- Learned from the training photographs above, under research terms: the images themselves are
+  not redistributed; these weights are shared for research and demonstration.
 - {{ head_limitation }} Old photographs differ from modern photos in grain, contrast and subject
   matter.
 - Predicts at {{ image_size }} px: colour edges are soft on large images, and small objects may
@@ -56,17 +60,42 @@ or `colorizer colorize old_photos/ -o colorized/ --model {{ repo }}`.
 
 
 def _evaluation_section(metrics: dict) -> str:
+    """The main evaluation, then each further one (e.g. a second validation set)."""
     evaluation = metrics.get("evaluation")
     if not evaluation:
         return "Not evaluated yet."
     from colorizer.evaluate import format_table
 
-    return (
-        f"`colorizer evaluate` on {evaluation['data']} ({evaluation['split']} split, "
-        f"{evaluation['images']} images, ab MSE at {evaluation['image_size']} px in Lab units; "
-        "PSNR, SSIM and colourfulness CF on the full-resolution result). `gray` predicts a = b = 0, "
-        "`mean` the mean colour of the evaluated images.\n\n" + format_table(evaluation)
-    )
+    sections = []
+    for summary in (evaluation, *metrics.get("more_evaluations", [])):
+        split = f"{summary['split']} split, " if summary.get("split") else ""
+        sections.append(
+            f"### {evaluation_name(summary)}\n\n`colorizer evaluate` on {summary['data']} "
+            f"({split}{summary['images']} images, ab MSE at {summary['image_size']} px in Lab "
+            "units; PSNR, SSIM and colourfulness CF on the full-resolution result). `gray` "
+            "predicts a = b = 0, `mean` the mean colour of the evaluated images.\n\n"
+            + format_table(summary))
+    return "\n\n".join(sections)
+
+
+def _data_section(metrics: dict) -> str:
+    """The training photos: each set's source, count and terms (a run on a prepared folder of
+    ``training/prepare_photos.py``), or the one data set's name."""
+    sets = metrics.get("data_sources")
+    if not sets:
+        return (f"{metrics.get('dataset', 'flickr8k').capitalize()} photographs (research-only "
+                "terms).")
+    rows = [markdown_row(["set", "source", "training photos", "terms"]),
+            "| --- | --- | ---: | --- |"]
+    for item in sets:
+        source = item["repository"] + (f" @ `{item['commit']}`" if item.get("commit") else "")
+        count = f"{item['train_photos']:,}" if item.get("train_photos") is not None else "-"
+        rows.append(markdown_row([item["title"], source, count, item["terms"]]))
+    total = sum(item.get("train_photos") or 0 for item in sets)
+    return (f"{total:,} colour photographs from {len(sets)} public sets, prepared (decoded, "
+            "near-gray photos and exact or near duplicates dropped, none of the validation photos "
+            "kept for training) by the repository's `training/prepare_photos.py`. The photos are "
+            "not redistributed here; each set keeps its own terms.\n\n" + "\n".join(rows))
 
 
 HINTS_USAGE = """
@@ -133,18 +162,19 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
     config = read_config(folder)
     metrics_file = folder / METRICS_NAME
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
-    evaluation = metrics.get("evaluation", {})
     dataset = metrics.get("dataset", "flickr8k")
+    evaluations = [metrics["evaluation"], *metrics.get("more_evaluations", [])] \
+        if metrics.get("evaluation") else []
     eval_results = []
-    for metric in METRICS:
-        if metric.key in evaluation.get("results", {}).get("model", {}):
-            eval_results.append(EvalResult(
-                task_type="image-to-image", task_name="Image colorization",
-                dataset_type=dataset, dataset_name=dataset.capitalize(),
-                dataset_split=evaluation.get("split"), metric_type=metric.key,
-                metric_name=metric.name,
-                metric_value=round(float(evaluation["results"]["model"][metric.key]), 4),
-            ))
+    for evaluation in evaluations:
+        scores = evaluation.get("results", {}).get("model", {})
+        eval_name = evaluation_name(evaluation)
+        eval_results += [EvalResult(
+            task_type="image-to-image", task_name="Image colorization",
+            dataset_type=eval_name.split()[0].lower(), dataset_name=eval_name,
+            dataset_split=evaluation.get("split"), metric_type=metric.key,
+            metric_name=metric.name, metric_value=round(float(scores[metric.key]), 4),
+        ) for metric in METRICS if metric.key in scores]
     name = repo_id or config.get("name") or folder.name
     card_data = ModelCardData(
         library_name="keras",
@@ -168,7 +198,7 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         hints_usage=HINTS_USAGE.format(repo=name) if hints else "",
         hints_evaluation=_hints_section(folder),
         training=_training_section(metrics),
-        dataset=dataset.capitalize(),
+        data=_data_section(metrics),
         head_sentence=head_sentence,
         head_limitation=head_limitation,
     )

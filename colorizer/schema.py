@@ -33,14 +33,26 @@ METRICS = (
 )
 BY_KEY = {metric.key: metric for metric in METRICS}
 
-# The README's zoo table: these metrics after model, head and params (8 columns in all).
-ZOO_TABLE = ("ab_mse", "psnr", "colourfulness", "delta_cf", "auc_rebalanced")
+# The README's zoo table: these metrics of the main evaluation after model, head and params,
+# with the ab MSE of each further evaluation (e.g. a second validation set) after the first.
+ZOO_TABLE = ("ab_mse", "psnr", "colourfulness", "delta_cf")
 # The zoo's one-line summaries (menus, `colorizer list`): ab MSE against gray, then these.
 SUMMARY = ("colourfulness", "delta_cf")
 
 # The README's generated zoo table sits between these two lines.
 TABLE_START = "<!-- zoo-table:start -->"
 TABLE_END = "<!-- zoo-table:end -->"
+
+
+def evaluation_name(summary: dict) -> str:
+    """What an evaluation summary of ``colorizer evaluate`` is called in cards and tables: its
+    ``name``, else a list file's stem or the data folder's name and split ("flickr8k val")."""
+    if summary.get("name"):
+        return summary["name"]
+    data = summary["data"].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    if data.endswith(".txt"):
+        return data[:-len(".txt")]
+    return f"{data} {summary['split']}" if summary.get("split") else data
 
 
 def short(key: str, value: float) -> str:

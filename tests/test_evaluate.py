@@ -13,6 +13,7 @@ def test_evaluate_reports_model_and_both_baselines(image_folder, tmp_path):
     with pytest.warns(UserWarning, match="2 unreadable"):
         summary = evaluate(model, image_folder, split=None, output=tmp_path / "eval", grid_images=3)
     assert summary["images"] == 13  # the gray image is kept for evaluation
+    assert summary["name"] == image_folder.name  # what cards and tables call it
     results = summary["results"]
     assert set(results) == {"model", "gray", "mean"}
     for scores in results.values():
@@ -24,6 +25,8 @@ def test_evaluate_reports_model_and_both_baselines(image_folder, tmp_path):
     saved = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert saved["results"]["gray"]["ab_mse"] == pytest.approx(results["gray"]["ab_mse"])
     assert (tmp_path / "eval" / "grid.png").stat().st_size > 1000
+    named = evaluate(model, image_folder, split=None, grid_images=0, limit=2, name="tiny set")
+    assert named["name"] == "tiny set" and named["images"] == 2
     table = format_table(summary)
     assert "| gray |" in table and "| mean |" in table and "ab MSE" in table
 

@@ -139,6 +139,68 @@ def test_export_of_a_warm_started_run_counts_the_run_it_started_from(tmp_path):
     assert f"started from run `{first}`: 2 epochs and 200.0 s in all" in card
 
 
+def test_export_from_zoo_weights_with_a_data_card_and_a_second_evaluation(zoo, tmp_path,
+                                                                          capsys):
+    """A run warm-started from a zoo weight folder counts that folder's training; --sources
+    puts each set's origin, photos and terms in the card; an evaluation on other photos is
+    recorded beside the main one and gets its own column in the zoo table."""
+    from colorizer.cli import main, results_table
+    from colorizer.export import record_evaluation
+
+    data = tmp_path / "mixed"
+    data.mkdir()
+    (data / "train.txt").write_text("flickr8k/a.jpg\nplaces/b.jpg\nplaces/c.jpg\n")
+    sources = tmp_path / "sources.json"
+    sources.write_text(json.dumps({"sets": [
+        {"name": "flickr8k", "title": "Flickr8k", "repository": "the project's copy",
+         "commit": "", "terms": "research only"},
+        {"name": "places", "title": "Places", "repository": "github.com/x/places",
+         "commit": "f" * 40, "terms": "research and education"}]}))
+    run = tmp_path / "run-mixed"
+    save_pretrained(create_model("cnn", image_size=32, width=0.125), run / "model", extra={
+        "epoch": 0, "training": {"model": "cnn", "data": str(data), "init_from": "cnn.tiny_32"}})
+    (run / "history.csv").write_text("epoch,loss,epoch_seconds\n0,0.8,100.0\n")
+    (tmp_path / "eval.json").write_text(json.dumps(_evaluation(140.0)))
+    folder = export_weights(run, zoo / "cnn.mixed_32", evaluation=tmp_path / "eval.json",
+                            dataset="mixed", sources=sources)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert [s["train_photos"] for s in metrics["data_sources"]] == [1, 2]
+    training = metrics["training"]
+    assert training["started_from"]["run"] == "cnn.tiny_32"
+    assert training["epochs_run"] == 3 and training["wall_time_s"] == 125.0
+    card = (folder / "README.md").read_text()
+    assert "| Places | github.com/x/places @ `" + "f" * 40 + "` | 2 | research and education |" \
+        in card
+    assert "started from run `cnn.tiny_32`: 2 epochs and 25.0 s in all" in card
+
+    other = dict(_evaluation(120.0), data="mixed/val_places.txt", split=None)
+    other["results"]["gray"]["ab_mse"] = 190.0
+    assert record_evaluation(folder, other)[1] == "a further evaluation (val_places)"
+    again = dict(other, results=dict(other["results"], model=dict(
+        other["results"]["model"], ab_mse=119.0)))
+    record_evaluation(folder, again)  # the same name replaces it
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert [e["results"]["model"]["ab_mse"] for e in metrics["more_evaluations"]] == [119.0]
+    assert metrics["evaluation"]["results"]["model"]["ab_mse"] == 140.0
+    assert record_evaluation(folder, _evaluation(139.0))[1] == "the main evaluation"
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(folder / "README.md")
+    assert {r.dataset_name for r in card.data.eval_results} == {"flickr8k val", "val_places"}
+    assert "### val_places" in card.text and "| model | 119.00 |" in card.text
+
+    table = results_table(colorizer.list_pretrained()).splitlines()
+    assert table[0] == ("| model | head | params | ab MSE | ab MSE val_places | PSNR dB | CF | "
+                        "mean abs dCF |")
+    assert table[2].startswith("| autoencoder.tiny_32 | regression |") and "| 180.0 | - |" \
+        in table[2]
+    assert "| **cnn.mixed_32** (default) |" in table[3] and "| 139.0 | 119.0 |" in table[3]
+    assert table[-1].startswith("ab MSE val_places (cnn.mixed_32): `colorizer evaluate` on "
+                                "val_places (10 photos), where gray (a = b = 0) has ab MSE 190.0")
+    assert main(["list", "--markdown"]) == 0
+    assert "| ab MSE val_places |" in capsys.readouterr().out
+
+
 def test_from_pretrained_by_zoo_name_folder_and_errors(zoo, tmp_path):
     assert from_pretrained("cnn.tiny_32").architecture == "cnn"
     assert from_pretrained(zoo / "autoencoder.tiny_32").architecture == "autoencoder"
