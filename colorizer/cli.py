@@ -303,10 +303,9 @@ def results_table(entries) -> str:
             baselines = summary["results"]
             columns = (", ".join(BY_KEY[key].label for key in ZOO_TABLE) if summary is evaluation
                        else f"ab MSE {evaluation_name(summary)}")
-            note = (columns, f"`colorizer evaluate` on {evaluation_name(summary)} "
-                    f"({summary['images']:,} photos), where gray (a = b = 0) has ab MSE "
-                    f"{short('ab_mse', baselines['gray']['ab_mse'])} and the mean colour "
-                    f"{short('ab_mse', baselines['mean']['ab_mse'])}; the originals' CF is "
+            note = (columns, f"{evaluation_name(summary)}, {summary['images']:,} photos; gray "
+                    f"(a = b = 0) ab MSE {short('ab_mse', baselines['gray']['ab_mse'])}, mean "
+                    f"colour {short('ab_mse', baselines['mean']['ab_mse'])}, originals' CF "
                     f"{short('colourfulness', summary['original_colourfulness'])}.")
             notes.setdefault(note, []).append(entry.name)
     columns = [BY_KEY[ZOO_TABLE[0]].label, *(f"ab MSE {name}" for name in more),

@@ -195,8 +195,8 @@ def test_export_from_zoo_weights_with_a_data_card_and_a_second_evaluation(zoo, t
     assert table[2].startswith("| autoencoder.tiny_32 | regression |") and "| 180.0 | - |" \
         in table[2]
     assert "| **cnn.mixed_32** (default) |" in table[3] and "| 139.0 | 119.0 |" in table[3]
-    assert table[-1].startswith("ab MSE val_places (cnn.mixed_32): `colorizer evaluate` on "
-                                "val_places (10 photos), where gray (a = b = 0) has ab MSE 190.0")
+    assert table[-1] == ("ab MSE val_places (cnn.mixed_32): val_places, 10 photos; gray "
+                         "(a = b = 0) ab MSE 190.0, mean colour 209.0, originals' CF 35.0.")
     assert main(["list", "--markdown"]) == 0
     assert "| ab MSE val_places |" in capsys.readouterr().out
 
