@@ -92,10 +92,14 @@ def _data_section(metrics: dict) -> str:
         count = f"{item['train_photos']:,}" if item.get("train_photos") is not None else "-"
         rows.append(markdown_row([item["title"], source, count, item["terms"]]))
     total = sum(item.get("train_photos") or 0 for item in sets)
+    limit = metrics.get("training", {}).get("config", {}).get("limit")
+    used = (f" This run used the first {limit:,} of them in the prepared folder's seeded random "
+            "order (`limit`)." if limit and limit < total else "")
     return (f"{total:,} colour photographs from {len(sets)} public sets, prepared (decoded, "
             "near-gray photos and exact or near duplicates dropped, none of the validation photos "
-            "kept for training) by the repository's `training/prepare_photos.py`. The photos are "
-            "not redistributed here; each set keeps its own terms.\n\n" + "\n".join(rows))
+            f"kept for training) by the repository's `training/prepare_photos.py`.{used} The "
+            "photos are not redistributed here; each set keeps its own terms.\n\n"
+            + "\n".join(rows))
 
 
 HINTS_USAGE = """
