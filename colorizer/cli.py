@@ -108,6 +108,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         counts = parse_counts(args.hints)  # a bad list fails before the model loads
         if args.record_in:
             raise ValueError("--record-in records the evaluation without hints; drop --hints")
+    if args.record_in:
+        from colorizer.folders import resolve_model_folder
+
+        resolve_model_folder(args.record_in)  # a wrong folder fails now, not after evaluating
     model = from_pretrained(args.model)
     # A timestamped default folder, so an earlier evaluation of the same model is kept.
     output = args.output or (Path("runs") / f"evaluate-{Path(args.model).name}-{args.split}-"
@@ -335,7 +339,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     folder = export_weights(args.run, args.output, evaluation=args.evaluation,
                             hint_evaluation=args.hint_evaluation, description=args.description,
                             hub_repo=args.hub_repo, dataset=args.dataset, note=args.note,
-                            command=args.command, overwrite=args.overwrite, sources=args.sources)
+                            command=args.training_command, overwrite=args.overwrite,
+                            sources=args.sources)
     print(f"wrote weight folder {folder}")
     return 0
 
@@ -504,7 +509,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         "(training/prepare_photos.py), e.g. training/sources/mixed150k.json: "
                         "the card lists each set's origin, photos and terms")
     export.add_argument("--note", help="a paragraph for the card's Training section")
-    export.add_argument("--command", help="the training command(s) to record (default: "
+    export.add_argument("--command", dest="training_command", help="the training command(s) to record (default: "
                         "colorizer train --config training/configs/<output name>.json)")
     export.add_argument("--overwrite", action="store_true")
     export.set_defaults(func=cmd_export)

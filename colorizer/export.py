@@ -8,6 +8,7 @@ evaluation with simulated hints (``colorizer evaluate --hints``: hint_metrics.js
 
 from __future__ import annotations
 
+import collections
 import csv
 import json
 import shutil
@@ -72,18 +73,18 @@ def _earlier_record(init_from: str) -> dict | None:
 def data_sources(sources: str | Path, data: str | Path) -> list[dict]:
     """The sets of a ``training/prepare_photos.py`` sources file, each with the number of its
     photos in the prepared folder's ``train.txt`` (its lines start with the set's name)."""
-    sets = json.loads(Path(sources).read_text())["sets"]
+    try:
+        sets = [{"name": item["name"], "title": item.get("title", item["name"]),
+                 "repository": item["repository"], "commit": item.get("commit", ""),
+                 "terms": item["terms"]} for item in json.loads(Path(sources).read_text())["sets"]]
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{sources} is not a sources file of training/prepare_photos.py (sets "
+                         f"with name, repository and terms): {error!r}") from None
     listing = Path(data) / "train.txt"
-    counts: dict[str, int] = {}
-    if listing.is_file():
-        for line in listing.read_text().splitlines():
-            if line.strip():
-                key = line.strip().split("/", 1)[0]
-                counts[key] = counts.get(key, 0) + 1
-    return [{"name": item["name"], "title": item.get("title", item["name"]),
-             "repository": item["repository"], "commit": item.get("commit", ""),
-             "terms": item["terms"], "train_photos": counts.get(item["name"])}
-            for item in sets]
+    lines = [line.strip() for line in listing.read_text().splitlines()] if listing.is_file() \
+        else []
+    counts = collections.Counter(line.split("/", 1)[0] for line in lines)
+    return [dict(item, train_photos=counts.get(item["name"])) for item in sets]
 
 
 def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Path,

@@ -59,15 +59,20 @@ or `colorizer colorize old_photos/ -o colorized/ --model {{ repo }}`.
 """
 
 
+def _evaluations(metrics: dict) -> list[dict]:
+    """A weight folder's evaluations: the main one, then each further one (e.g. a second
+    validation set); none when it has no main one."""
+    main = metrics.get("evaluation")
+    return [main, *metrics.get("more_evaluations", [])] if main else []
+
+
 def _evaluation_section(metrics: dict) -> str:
-    """The main evaluation, then each further one (e.g. a second validation set)."""
-    evaluation = metrics.get("evaluation")
-    if not evaluation:
+    if not _evaluations(metrics):
         return "Not evaluated yet."
     from colorizer.evaluate import format_table
 
     sections = []
-    for summary in (evaluation, *metrics.get("more_evaluations", [])):
+    for summary in _evaluations(metrics):
         split = f"{summary['split']} split, " if summary.get("split") else ""
         sections.append(
             f"### {evaluation_name(summary)}\n\n`colorizer evaluate` on {summary['data']} "
@@ -167,10 +172,8 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
     metrics_file = folder / METRICS_NAME
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
     dataset = metrics.get("dataset", "flickr8k")
-    evaluations = [metrics["evaluation"], *metrics.get("more_evaluations", [])] \
-        if metrics.get("evaluation") else []
     eval_results = []
-    for evaluation in evaluations:
+    for evaluation in _evaluations(metrics):
         scores = evaluation.get("results", {}).get("model", {})
         eval_name = evaluation_name(evaluation)
         eval_results += [EvalResult(

@@ -201,6 +201,30 @@ def test_export_from_zoo_weights_with_a_data_card_and_a_second_evaluation(zoo, t
     assert "| ab MSE val_places |" in capsys.readouterr().out
 
 
+def test_export_refuses_a_bad_sources_file_in_one_line_and_writes_nothing(zoo, tmp_path,
+                                                                          capsys):
+    from colorizer.cli import main
+
+    bad = tmp_path / "sources.json"
+    bad.write_text(json.dumps({"sets": [{"name": "places"}]}))  # no repository, no terms
+    (tmp_path / "eval.json").write_text(json.dumps(_evaluation()))
+    run = tmp_path / "run-autoencoder.tiny_32"
+    assert main(["export", str(run), str(tmp_path / "out"), "--evaluation",
+                 str(tmp_path / "eval.json"), "--sources", str(bad), "--command", "x"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("colorizer export: error: ") and "not a sources file" in error
+    assert error.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_record_in_a_wrong_folder_fails_before_evaluating(tmp_path, capsys):
+    from colorizer.cli import main
+
+    assert main(["evaluate", "--model", "no-such-model", "--data", str(tmp_path),
+                 "--record-in", str(tmp_path / "nothing")]) == 2
+    error = capsys.readouterr().err
+    assert "nothing is not a model folder" in error and "no-such-model" not in error
+
+
 def test_from_pretrained_by_zoo_name_folder_and_errors(zoo, tmp_path):
     assert from_pretrained("cnn.tiny_32").architecture == "cnn"
     assert from_pretrained(zoo / "autoencoder.tiny_32").architecture == "autoencoder"
