@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from colorizer.models import HEADS, list_models, model_defaults
+from colorizer.models.efficientnet_lite import VARIANTS
 
 # The largest square size a saved model may declare (the demo renders at most 512 px too).
 MAX_IMAGE_SIZE = 512
@@ -55,6 +56,10 @@ def _encoder_scale(value: Any) -> str | None:
     return None if _integer(value) and value in (1, 2) else "1 or 2"
 
 
+def _encoder(value: Any) -> str | None:
+    return None if value in VARIANTS else f"one of {', '.join(VARIANTS)}"
+
+
 def _decoder_channels(value: Any) -> str | None:
     if value is None:
         return None
@@ -71,6 +76,7 @@ ARG_RULES: dict[str, Callable[[Any], str | None]] = {
     "head": _head,
     "weights": _weights,
     "encoder_scale": _encoder_scale,
+    "encoder": _encoder,
     "decoder_channels": _decoder_channels,
     "hints": _boolean,
     "hint_film": _boolean,

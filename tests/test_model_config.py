@@ -67,6 +67,7 @@ def test_crafted_configs_are_refused_before_anything_is_built(folder, tmp_path, 
 @pytest.mark.parametrize("args, message", [
     ({"decoder_channels": [1_000_000]}, "args.decoder_channels must be null or a list"),
     ({"encoder_scale": 3}, "args.encoder_scale must be 1 or 2"),
+    ({"encoder": "lite3"}, "args.encoder must be one of lite0, lite1, lite2"),
     ({"weights": "https://example.com/evil.h5"}, "args.weights must be null or \"imagenet\""),
 ])
 def test_other_builder_arguments_are_checked(tmp_path, args, message):
