@@ -70,7 +70,7 @@ PIXEL_BUDGET = PixelBudget(CONCURRENCY * MAX_PIXELS)
 FORMATS = "JPEG, PNG, TIFF, BMP, GIF or WebP"
 # Vividness v (0..100) of a classification model is its annealed-mean temperature T = 1 - v/100:
 # 0 gives the mean of the predicted colours (muted), 100 the most likely colour; the paper's
-# T = 0.38 is the default.
+# T = 0.38 is the default unless a model's folder names its own.
 
 _models: dict = {}  # zoo name -> loaded Colorizer
 _checked: LRUCache[bool] = LRUCache(256)  # server paths of photos that passed check_photo
@@ -234,6 +234,14 @@ def new_output_folder() -> Path:
         if now - old.stat().st_mtime > KEEP_RESULTS_S:
             shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(dir=OUTPUT_DIR))
+
+
+def vividness_of(entry) -> int:
+    """The vividness setting of a zoo model's own decoding temperature (the paper's 0.38 unless
+    its folder names another)."""
+    from colorizer.quantization import TEMPERATURE  # after build_demo has loaded TensorFlow
+
+    return round(100 * (1 - (TEMPERATURE if entry.temperature is None else entry.temperature)))
 
 
 def temperature_of(model, vividness: float | None) -> float | None:
@@ -577,17 +585,18 @@ def model_info(entry) -> str:
 
 def build_demo() -> gr.Blocks:
     from colorizer.models import ModelSpec  # the registry: which models render at other sizes
-    from colorizer.quantization import TEMPERATURE
 
     entries = available_models()
     if not entries:
         raise SystemExit("app.py: error: no model to serve: weights/ holds none and the zoo "
                          "manifest pins no published revision (see `colorizer publish`)")
     default = min(entries.values(), key=lambda e: e.metrics.get("val_ab_mse", float("inf"))).name
-    default_vividness = round(100 * (1 - TEMPERATURE))
     # The recommended model first, then the most colourful.
     order = sorted(entries.values(), key=lambda e: (e.name != default,
                                                     -e.metrics.get("colourfulness", 0.0)))
+    # The slider starts at the first classification model's own setting (also the API's default).
+    default_vividness = next((vividness_of(e) for e in order if e.head == "classification"),
+                             vividness_of(entries[default]))
     choices = [(e.label + (" (recommended)" if e.name == default else ""), e.name) for e in order]
 
     def model_update(model_name: str):
@@ -603,12 +612,14 @@ def build_demo() -> gr.Blocks:
 
     def vividness_update(model_name: str):
         """The vividness slider: live for classification models, fixed for regression ones."""
-        classification = entries[model_name].head == "classification"
-        return gr.update(interactive=classification,
-                         info=("higher = bolder colour (colour classes decoded at temperature "
-                               f"1 - vividness/100; the paper's {default_vividness} by default)"
-                               if classification else
-                               "only for the vivid model (this one predicts the colour directly)"))
+        entry = entries[model_name]
+        if entry.head == "classification":
+            return gr.update(interactive=True, value=vividness_of(entry),
+                             info=("higher = bolder colour (colour classes decoded at temperature "
+                                   f"1 - vividness/100; this model's {vividness_of(entry)} by "
+                                   "default)"))
+        return gr.update(interactive=False,
+                         info="only for the vivid model (this one predicts the colour directly)")
 
     with gr.Blocks(title="colorizer", delete_cache=(KEEP_RESULTS_S, KEEP_RESULTS_S)) as demo:
         gr.Markdown(

@@ -340,7 +340,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                             hint_evaluation=args.hint_evaluation, description=args.description,
                             hub_repo=args.hub_repo, dataset=args.dataset, note=args.note,
                             command=args.training_command, overwrite=args.overwrite,
-                            sources=args.sources)
+                            sources=args.sources, temperature=args.temperature)
     print(f"wrote weight folder {folder}")
     return 0
 
@@ -373,8 +373,8 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
-TEMPERATURE_HELP = ("classification models: annealed-mean temperature, 0..1 (default 0.38; "
-                    "lower = more vivid, 1 = the mean colour)")
+TEMPERATURE_HELP = ("classification models: annealed-mean temperature, 0..1 (default: the "
+                    "model's own, else 0.38; lower = more vivid, 1 = the mean colour)")
 
 
 _FIELD_TYPES = {"int": int, "float": float, "str": str}
@@ -508,6 +508,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         help="the sources file the run's data folder was prepared from "
                         "(training/prepare_photos.py), e.g. training/sources/mixed150k.json: "
                         "the card lists each set's origin, photos and terms")
+    export.add_argument("--temperature", type=float,
+                        help="a classification model's own annealed-mean temperature, used when "
+                        "none is given (default: the paper's 0.38); --evaluation must be "
+                        "measured at it")
     export.add_argument("--note", help="a paragraph for the card's Training section")
     export.add_argument("--command", dest="training_command", help="the training command(s) to record (default: "
                         "colorizer train --config training/configs/<output name>.json)")

@@ -91,13 +91,16 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
                    hint_evaluation: str | Path | None = None, description: str | None = None, hub_repo: str | None = None,
                    dataset: str = "flickr8k", note: str | None = None,
                    command: str | None = None, overwrite: bool = False,
-                   sources: str | Path | None = None) -> Path:
+                   sources: str | Path | None = None, temperature: float | None = None
+                   ) -> Path:
     """Copy a run's best model into the weight folder ``output`` with metrics and a card.
 
     ``hint_evaluation`` (a hint model's hint_metrics.json of ``colorizer evaluate --hints``) is
     copied in with the curves beside it. ``sources`` (the sources file the run's data folder was
     prepared from, e.g. ``training/sources/mixed150k.json``) puts each set's origin, count and
-    terms in the card (:func:`data_sources`). The folder is assembled under a temp name and then put
+    terms in the card (:func:`data_sources`). ``temperature`` is a classification model's own
+    annealed-mean temperature (its default when decoding), at which ``evaluation`` must have been
+    measured. The folder is assembled under a temp name and then put
     in place, so an error or a kill leaves ``output`` as it was (absent, or the old folder with
     ``overwrite``).
     """
@@ -109,6 +112,14 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     evaluation_data = json.loads(Path(evaluation).read_text())
     model_config = json.loads((source / CONFIG_NAME).read_text())
     model = load_pretrained(source)
+    if temperature is not None:
+        model.with_temperature(temperature)
+    measured_at = evaluation_data.get("temperature")
+    if measured_at != model.default_temperature:
+        raise ValueError(f"{evaluation} was measured at temperature {measured_at}, but the model "
+                         f"decodes at {model.default_temperature} by default: evaluate with "
+                         f"--temperature {model.default_temperature} (or export with --temperature "
+                         f"{measured_at})")
     if hint_evaluation is not None:
         hint_evaluation = Path(hint_evaluation)
         if not model.has_hints:
@@ -126,6 +137,8 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
                "keras_version") if key in model_config}
     config.update({"name": output.name, "description": description, "hub_repo": hub_repo,
                    "params": model.count_params()})
+    if model.spec.temperature is not None:
+        config["temperature"] = model.spec.temperature
     metrics = {"dataset": dataset, "evaluation": evaluation_data, "training": training}
     if sources is not None:
         metrics["data_sources"] = data_sources(sources, training["config"].get("data", ""))

@@ -120,6 +120,14 @@ class Colorizer:
         self.spec = dataclasses.replace(self.spec, prior=prior)
         return self
 
+    def with_temperature(self, temperature: float | None) -> "Colorizer":
+        """Set a classification model's own annealed-mean temperature, its default from now on
+        and in its saved folder (None: the paper's 0.38); returns self."""
+        if temperature is not None:
+            temperature = self.check_temperature(temperature)  # a classification head, 0..1
+        self.spec = dataclasses.replace(self.spec, temperature=temperature)
+        return self
+
     # --- inference --------------------------------------------------------------------------
 
     @property
@@ -129,14 +137,18 @@ class Colorizer:
         return self.check_temperature(None)
 
     def check_temperature(self, temperature: float | None) -> float | None:
-        """The annealed-mean temperature to decode with: the paper's 0.38 by default for a
-        classification head; None for a regression head (for which passing one is an error)."""
+        """The annealed-mean temperature to decode with: by default the model's own (chosen on
+        validation, saved in its folder) or else the paper's 0.38 for a classification head;
+        None for a regression head (for which passing one is an error)."""
         if self.head == "regression":
             if temperature is not None:
                 raise ValueError(f"temperature applies to classification models; "
                                  f"{self.architecture} has a regression head")
             return None
-        temperature = quantization.TEMPERATURE if temperature is None else float(temperature)
+        if temperature is None:
+            temperature = (quantization.TEMPERATURE if self.spec.temperature is None
+                           else self.spec.temperature)
+        temperature = float(temperature)
         if not 0.0 <= temperature <= 1.0:
             raise ValueError(f"temperature must be between 0 and 1, got {temperature}")
         return temperature

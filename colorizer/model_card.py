@@ -8,6 +8,7 @@ from pathlib import Path
 from colorizer.atomic import atomic_path
 from colorizer.models import model_description
 from colorizer.models.heads import HEAD_CARD_TEXT
+from colorizer.quantization import TEMPERATURE
 from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
 from colorizer.schema import METRICS, evaluation_name, markdown_row
@@ -193,6 +194,9 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         pipeline_tag="image-to-image",
     )
     head_sentence, head_limitation = HEAD_CARD_TEXT[config["args"].get("head", "regression")]
+    temperature = config.get("temperature")
+    head_sentence = head_sentence.format(temperature=(
+        f"{temperature}, this model's own" if temperature is not None else TEMPERATURE))
     hints = bool(config["args"].get("hints"))
     card = ModelCard.from_template(
         card_data,

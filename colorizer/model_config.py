@@ -113,6 +113,12 @@ def check_model_config(config: Any, path: str | Path) -> dict[str, Any]:
         expected = rule(value)
         if expected:
             raise ValueError(f"{path}: args.{name} must be {expected}, got {value!r}")
+    temperature = config.get("temperature")
+    if temperature is not None and (
+            not isinstance(temperature, (int, float)) or isinstance(temperature, bool)
+            or not 0.0 <= temperature <= 1.0 or resolved.get("head") != "classification"):
+        raise ValueError(f"{path}: temperature must be null or, for a classification head, a "
+                         f"number from 0 to 1, got {temperature!r}")
     if "weights" in resolved:
         resolved["weights"] = None  # the folder holds every weight: never download any
     return resolved

@@ -57,6 +57,8 @@ def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, An
         "keras_version": keras.__version__,
         **(extra or {}),
     }
+    if spec.temperature is not None:
+        config["temperature"] = spec.temperature
     _save_weights_only(model.network, folder / WEIGHTS_NAME)
     if spec.prior is not None:
         save_prior(spec.prior, folder / PRIOR_NAME)
@@ -137,4 +139,4 @@ def load_pretrained(folder: str | Path) -> Colorizer:
         ) from None
     prior = load_prior(folder / PRIOR_NAME) if (folder / PRIOR_NAME).is_file() else None
     # The spec keeps the arguments as saved (e.g. weights="imagenet": how it was first built).
-    return Colorizer(network, ModelSpec(architecture, args, prior))
+    return Colorizer(network, ModelSpec(architecture, args, prior, config.get("temperature")))

@@ -29,7 +29,7 @@ from colorizer.schema import METRICS, SUMMARY, labelled, short
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_MANIFEST = Path(__file__).resolve().parent / "zoo.json"
 # What `colorizer publish` copies into a manifest entry from the weight folder's config.json.
-FOLDER_FIELDS = ("architecture", "head", "image_size", "params", "hints")
+FOLDER_FIELDS = ("architecture", "head", "image_size", "params", "hints", "temperature")
 
 
 def weights_dir() -> Path:
@@ -92,6 +92,7 @@ class PretrainedModel:
     metrics: dict[str, Any]  # headline validation metrics (model and baselines)
     params: int | None = None
     hints: bool = False  # whether it takes colour hints (built with hints=True)
+    temperature: float | None = None  # a classification model's own decoding temperature
 
     @property
     def local(self) -> bool:
@@ -142,6 +143,7 @@ def folder_fields(folder: Path) -> dict[str, Any]:
         "image_size": int(config.get("image_size", config["args"].get("image_size", 0))),
         "params": config.get("params"),
         "hints": bool(config["args"].get("hints", False)),
+        "temperature": config.get("temperature"),
         "description": config.get("description") or config["architecture"],
         "hub_repo": config.get("hub_repo"),
         "metrics": headline(metrics),
@@ -176,6 +178,7 @@ def list_pretrained() -> list[PretrainedModel]:
             metrics=local.get("metrics") or model.get("metrics", {}),
             params=local.get("params", model.get("params")),
             hints=local.get("hints", model.get("hints", False)),
+            temperature=local.get("temperature", model.get("temperature")),
         )
     for name, folder in folders.items():  # weight folders the manifest does not list
         local = folder_fields(folder)
@@ -183,7 +186,7 @@ def list_pretrained() -> list[PretrainedModel]:
             name=name, architecture=local["architecture"], head=local["head"],
             image_size=local["image_size"], label=name, description=local["description"],
             path=folder, hub_repo=local["hub_repo"], revision=None, metrics=local["metrics"],
-            params=local["params"], hints=local["hints"])
+            params=local["params"], hints=local["hints"], temperature=local["temperature"])
     return [entries[name] for name in sorted(entries)]
 
 

@@ -139,6 +139,32 @@ def test_export_of_a_warm_started_run_counts_the_run_it_started_from(tmp_path):
     assert f"started from run `{first}`: 2 epochs and 200.0 s in all" in card
 
 
+
+def test_export_gives_a_classification_model_its_own_temperature(tmp_path):
+    from colorizer.quantization import ab_bins
+
+    run = tmp_path / "run"
+    model = create_model("autoencoder", image_size=32, head="classification")
+    model.with_prior(np.full(len(ab_bins()), 1.0 / len(ab_bins())))
+    save_pretrained(model, run / "model", extra={"epoch": 1, "training": {"model": "autoencoder"}})
+    (run / "history.csv").write_text("epoch,loss,epoch_seconds\n0,1.0,10.0\n")
+    for temperature in (0.38, 0.5):
+        (tmp_path / f"eval_{temperature}.json").write_text(
+            json.dumps({**_evaluation(), "temperature": temperature}))
+    output = tmp_path / "weights" / "autoencoder_classification.tiny_32"
+    # The evaluation must be measured at the temperature the folder will decode at.
+    with pytest.raises(ValueError, match="measured at temperature 0.38, but the model decodes "
+                                         "at 0.5 by default: evaluate with --temperature 0.5"):
+        export_weights(run, output, evaluation=tmp_path / "eval_0.38.json", temperature=0.5)
+    assert not output.exists()
+    folder = export_weights(run, output, evaluation=tmp_path / "eval_0.5.json", temperature=0.5)
+    assert json.loads((folder / "config.json").read_text())["temperature"] == 0.5
+    assert colorizer.from_pretrained(folder).default_temperature == 0.5
+    assert "default 0.5, this model's own" in (folder / "README.md").read_text()
+    from colorizer.zoo import folder_fields
+
+    assert folder_fields(folder)["temperature"] == 0.5
+
 def test_export_from_zoo_weights_with_a_data_card_and_a_second_evaluation(zoo, tmp_path,
                                                                           capsys):
     """A run warm-started from a zoo weight folder counts that folder's training; --sources

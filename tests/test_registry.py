@@ -3,6 +3,8 @@ every shipped weight folder."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -69,6 +71,28 @@ def test_save_load_round_trip_of_every_architecture(name, head, tmp_path):
     else:
         assert loaded.spec.prior is None and not (folder / "prior.json").exists()
 
+
+def test_a_classification_model_keeps_its_own_temperature(tmp_path):
+    model = _small("cnn", head="classification")
+    prior = np.random.default_rng(0).random(len(ab_bins()))
+    model.with_prior(prior / prior.sum())
+    lightness = _photo(model.image_size)
+    at_half = model.predict_ab(lightness, 0.5)
+    folder = model.with_temperature(0.5).save_pretrained(tmp_path / "model")
+    assert json.loads((folder / "config.json").read_text())["temperature"] == 0.5
+    loaded = colorizer.Colorizer.from_pretrained(folder)
+    assert loaded.default_temperature == 0.5 and loaded.spec == model.spec
+    np.testing.assert_array_equal(loaded.predict_ab(lightness), at_half)
+    assert loaded.predict_ab(lightness, 0.1).std() != at_half.std()  # a given T still wins
+    with pytest.raises(ValueError, match="temperature applies to classification models"):
+        _small("cnn").with_temperature(0.5)
+    # A crafted folder: a temperature out of range, or on a regression head, is refused.
+    config = json.loads((folder / "config.json").read_text())
+    for bad, head in ((2, "classification"), ("hot", "classification"), (0.5, "regression")):
+        (folder / "config.json").write_text(json.dumps(
+            {**config, "temperature": bad, "args": {**config["args"], "head": head}}))
+        with pytest.raises(ValueError, match="temperature must be null or, for a classification"):
+            colorizer.Colorizer.from_pretrained(folder)
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
 def test_at_size_of_every_architecture(name):

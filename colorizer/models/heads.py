@@ -16,7 +16,8 @@ from colorizer.models.registry import HEADS, check_head  # noqa: F401  (re-expor
 from colorizer.quantization import ab_bins
 
 
-# What a head means for a user, as the model card says it: (what it predicts, its limitation).
+# What a head means for a user, as the model card says it: (what it predicts, its limitation);
+# {temperature}: the model's default decoding temperature.
 HEAD_CARD_TEXT = {
     "regression": (
         "predicts the colour channels ab",
@@ -25,7 +26,7 @@ HEAD_CARD_TEXT = {
         "washed-out colour."),
     "classification": (
         "predicts, per pixel, a distribution over quantised ab colours (Zhang et al. 2016), "
-        "decoded with the annealed mean (`temperature=`, default 0.38; lower is bolder)",
+        "decoded with the annealed mean (`temperature=`, default {temperature}; lower is bolder)",
         "Colour classes give vivid colour, sometimes the wrong one: an object whose colour is "
         "ambiguous may get a confident colour it never had."),
 }

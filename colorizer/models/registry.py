@@ -36,6 +36,8 @@ class ModelSpec:
     args: dict[str, Any]  # every builder argument, defaults filled in
     prior: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
     # the colour prior of a classification model's training set (rebalancing; None otherwise)
+    temperature: float | None = None
+    # a classification model's own annealed-mean temperature (None: the paper's 0.38)
 
     @property
     def image_size(self) -> int:
