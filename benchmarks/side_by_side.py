@@ -1,7 +1,7 @@
 """Side-by-side PNG of several models on the same photos: gray input | each model | original.
 
     python benchmarks/side_by_side.py --models lite0_unet.flickr8k_128 \
-        lite0_unet_classification.flickr8k_128 --images examples/*.jpg -o docs/heads.png
+        lite0_unet_classification.mixed150k_128 --images examples/*.jpg -o docs/heads.png
     python benchmarks/side_by_side.py --models ... --data data/flickr8k --limit 6 \
         -o runs/heads_val.png          # validation photos: research-only, keep out of git
 

@@ -186,6 +186,10 @@ def test_the_menu_speaks_plainly(app_url):
     assert "Vivid colour (bolder, may mis-colour)" in labels
     assert any("uniform sepia" in label for label in labels)  # the report's autoencoder
     assert "colour error 148.5" in menu["info"] and "colourfulness 23.4" in menu["info"]
+    # The vividness slider starts at the vivid model's own decoding temperature (API default too).
+    (vivid,) = [c["props"] for c in config["components"] if c["props"].get("label") == "Vividness"]
+    model = next(e for e in colorizer.list_pretrained() if e.head == "classification")
+    assert model.temperature is not None and vivid["value"] == round(100 * (1 - model.temperature))
 
 
 BAD_UPLOADS = {
