@@ -40,7 +40,6 @@ BN_EPSILON = 1e-3
 # Input normalisation of these weights: (RGB in 0..255 - 127) / 128.
 INPUT_MEAN = 127.0
 INPUT_SCALE = 128.0
-FEATURE_STRIDES = (2, 4, 8, 16, 32)  # the scales of feature_layers()
 
 
 def _bn(name: str) -> layers.BatchNormalization:
@@ -106,8 +105,8 @@ def block_settings(variant: str = "lite0") -> list[tuple[int, int, int, int]]:
 
 
 def feature_layers(variant: str = "lite0") -> tuple[str, ...]:
-    """Layers whose outputs are the features at :data:`FEATURE_STRIDES` (for U-Net skips): the
-    last block before each downsampling, and the head."""
+    """Layers whose outputs are the features at strides 2, 4, 8, 16 and 32 (for U-Net skips):
+    the last block before each downsampling, and the head."""
     blocks = block_settings(variant)
     names = []
     for index, (_, _, stride, out_channels) in enumerate(blocks):
