@@ -164,6 +164,12 @@ def test_export_gives_a_classification_model_its_own_temperature(tmp_path):
     from colorizer.zoo import folder_fields
 
     assert folder_fields(folder)["temperature"] == 0.5
+    # A crafted folder's bad temperature lists as none (loading it says what is wrong).
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "temperature": "hot"}))
+    assert folder_fields(folder)["temperature"] is None
+    with pytest.raises(ValueError, match="temperature must be null or"):
+        colorizer.from_pretrained(folder)
 
 def test_export_from_zoo_weights_with_a_data_card_and_a_second_evaluation(zoo, tmp_path,
                                                                           capsys):
