@@ -269,7 +269,8 @@ class Colorizer:
         from colorizer.images import DEFAULT_MAX_PIXELS, read_pixels
         from colorizer.inference import compose_image, lightness_of_pixels, model_input
 
-        self.check_temperature(temperature)  # before any work
+        # Resolved here, before any work: a render-size copy decodes at this model's own default.
+        temperature = self.check_temperature(temperature)
         if hints is not None and not self.has_hints:
             raise ValueError(f"this model ({self.architecture}, built without hint inputs) takes "
                              "no colour hints; use a hint model such as lite0_unet_hints")

@@ -85,6 +85,20 @@ def test_a_classification_model_keeps_its_own_temperature(tmp_path):
     assert loaded.default_temperature == 0.5 and loaded.spec == model.spec
     np.testing.assert_array_equal(loaded.predict_ab(lightness), at_half)
     assert loaded.predict_ab(lightness, 0.1).std() != at_half.std()  # a given T still wins
+    # A render-size copy made before the temperature was set decodes at it too.
+    fresh = _small("cnn", head="classification").with_prior(prior / prior.sum())
+    # A fixed distribution tilted towards red (logits a / 40): T sets how red, in every pixel.
+    head = fresh.network.get_layer("ab_distribution")
+    kernel, _ = head.get_weights()
+    head.set_weights([np.zeros_like(kernel), (ab_bins()[:, 0] / 40.0).astype(np.float32)])
+    gray = Image.fromarray(np.round(_photo(40)[0, ..., 0] * 2.55).astype(np.uint8), "L")
+    size = fresh.image_size + 16
+    at_paper = np.asarray(fresh.colorize(gray, size=size))  # caches the copy at that size
+    fresh.with_temperature(0.5)
+    at_own = np.asarray(fresh.colorize(gray, size=size))
+    np.testing.assert_array_equal(at_own, np.asarray(fresh.colorize(gray, size=size,
+                                                                    temperature=0.5)))
+    assert not np.array_equal(at_own, at_paper)
     with pytest.raises(ValueError, match="temperature applies to classification models"):
         _small("cnn").with_temperature(0.5)
     # A crafted folder: a temperature out of range, or on a regression head, is refused.
