@@ -513,8 +513,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         "none is given (default: the paper's 0.38); --evaluation must be "
                         "measured at it")
     export.add_argument("--note", help="a paragraph for the card's Training section")
-    export.add_argument("--command", dest="training_command", help="the training command(s) to record (default: "
-                        "colorizer train --config training/configs/<output name>.json)")
+    export.add_argument("--command", dest="training_command",
+                        help="the training command(s) to record (default: colorizer train "
+                        "--config training/configs/<output name>.json)")
     export.add_argument("--overwrite", action="store_true")
     export.set_defaults(func=cmd_export)
 

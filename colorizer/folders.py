@@ -9,6 +9,7 @@ evaluation with simulated hints (``hint_metrics.json``, ``hint_curves.png``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.weights.h5"
@@ -21,6 +22,12 @@ HINT_CURVES_NAME = "hint_curves.png"
 # Everything a published weight folder holds (and all that is ever downloaded).
 FOLDER_FILES = (CONFIG_NAME, WEIGHTS_NAME, PRIOR_NAME, METRICS_NAME, CURVES_NAME, CARD_NAME,
                 HINT_METRICS_NAME, HINT_CURVES_NAME)
+
+
+def is_temperature(value: Any) -> bool:
+    """Whether a config.json ``temperature`` (a classification model's own annealed-mean
+    temperature) is a number from 0 to 1."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
 
 
 def resolve_model_folder(name_or_path: str | Path) -> Path:

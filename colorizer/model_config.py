@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
+from colorizer.folders import is_temperature
 from colorizer.models import HEADS, list_models, model_defaults
 from colorizer.models.efficientnet_lite import VARIANTS
 
@@ -114,9 +115,8 @@ def check_model_config(config: Any, path: str | Path) -> dict[str, Any]:
         if expected:
             raise ValueError(f"{path}: args.{name} must be {expected}, got {value!r}")
     temperature = config.get("temperature")
-    if temperature is not None and (
-            not isinstance(temperature, (int, float)) or isinstance(temperature, bool)
-            or not 0.0 <= temperature <= 1.0 or resolved.get("head") != "classification"):
+    if temperature is not None and (not is_temperature(temperature)
+                                    or resolved.get("head") != "classification"):
         raise ValueError(f"{path}: temperature must be null or, for a classification head, a "
                          f"number from 0 to 1, got {temperature!r}")
     if "weights" in resolved:

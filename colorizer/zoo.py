@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from colorizer.folders import CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME
+from colorizer.folders import CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME, is_temperature
 from colorizer.schema import METRICS, SUMMARY, labelled, short
 
 # The shipped zoo lives next to the package in a source checkout (pip install -e .).
@@ -132,13 +132,6 @@ def headline(metrics: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
-def _temperature(value: Any) -> float | None:
-    """A folder's own decoding temperature, or None when it names none or a bad one (loading
-    the folder then says what is wrong with it)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
-    return float(value) if ok else None
-
-
 def folder_fields(folder: Path) -> dict[str, Any]:
     """What a weight folder says about itself: :data:`FOLDER_FIELDS`, description, metrics."""
     config = json.loads((folder / CONFIG_NAME).read_text())
@@ -150,7 +143,9 @@ def folder_fields(folder: Path) -> dict[str, Any]:
         "image_size": int(config.get("image_size", config["args"].get("image_size", 0))),
         "params": config.get("params"),
         "hints": bool(config["args"].get("hints", False)),
-        "temperature": _temperature(config.get("temperature")),
+        # none for a bad one: loading the folder then says what is wrong with it
+        "temperature": (float(config["temperature"]) if is_temperature(config.get("temperature"))
+                        else None),
         "description": config.get("description") or config["architecture"],
         "hub_repo": config.get("hub_repo"),
         "metrics": headline(metrics),
