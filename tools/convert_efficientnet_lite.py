@@ -29,6 +29,7 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from colorizer.atomic import atomic_path  # noqa: E402
 from colorizer.models import efficientnet_lite as lite  # noqa: E402
 
 TOLERANCE = 1e-4
@@ -183,7 +184,8 @@ def main() -> None:
     if worst > TOLERANCE:
         raise SystemExit(f"port check FAILED: relative error {worst:.2e} > {TOLERANCE}")
     output.parent.mkdir(parents=True, exist_ok=True)
-    model.save_weights(output)
+    with atomic_path(output) as temp:  # a kill leaves the old file, never half of one
+        model.save_weights(temp)
     print(f"port check passed (worst relative error {worst:.2e} <= {TOLERANCE}); "
           f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB, "
           f"{model.count_params():,} params)")
