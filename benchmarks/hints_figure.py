@@ -1,6 +1,6 @@
 """Before/after figure of colour hints: gray | the model without hints | with hints (dots).
 
-    python benchmarks/hints_figure.py --model lite0_unet_hints.flickr8k_128 \
+    python benchmarks/hints_figure.py --model lite0_unet_hints.mixed150k_128 \
         --image examples/1870sSphinx.jpg --hints examples/1870sSphinx.hints.json \
         -o docs/hints_example.png
 

@@ -1,6 +1,6 @@
 """How fast a hint model re-renders a photo when a person adds a colour hint (the demo's loop).
 
-    python benchmarks/hints_latency.py --model lite0_unet_hints.flickr8k_128 --side 1024 --hints 10
+    python benchmarks/hints_latency.py --model lite0_unet_hints.mixed150k_128 --side 1024 --hints 10
 
 The photo (examples/1909Chicago.jpg, its longer side resized to --side px) is decoded once, as
 the demo holds an upload; each re-render is ``model.colorize(pixels, hints=...)`` with --hints
@@ -23,7 +23,7 @@ PHOTO = Path(__file__).resolve().parent.parent / "examples" / "1909Chicago.jpg"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="lite0_unet_hints.flickr8k_128",
+    parser.add_argument("--model", default="lite0_unet_hints.mixed150k_128",
                         help="a hint model: zoo name, model or run folder")
     parser.add_argument("--side", type=int, default=1024, help="longer side of the photo (px)")
     parser.add_argument("--hints", type=int, default=10)

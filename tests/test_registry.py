@@ -181,12 +181,12 @@ def test_shipped_models_give_the_pixels_they_gave_before_the_redesign(name, kwar
 @pytest.mark.slow
 def test_the_shipped_hint_model_follows_a_hint_and_colours_like_the_default_without():
     """Real weights: a red hint turns its spot red; without hints the colour is near the
-    default's (the hint model was warm-started from it)."""
-    hinted = colorizer.from_pretrained("lite0_unet_hints.flickr8k_128")
+    network's it was warm-started from, lite0_unet.mixed150k_128."""
+    hinted = colorizer.from_pretrained("lite0_unet_hints.mixed150k_128")
     assert hinted.has_hints
     photo = f"{GOLDEN}/input.png"
     plain = np.asarray(hinted.colorize(photo), np.float32)
-    default = np.asarray(colorizer.from_pretrained("lite0_unet.flickr8k_128").colorize(photo),
+    default = np.asarray(colorizer.from_pretrained("lite0_unet.mixed150k_128").colorize(photo),
                          np.float32)
     assert np.abs(plain - default).mean() < 4.0
     x, y = 30, 40
