@@ -132,21 +132,20 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     training["command"] = command or f"colorizer train --config training/configs/{output.name}.json"
     if note:
         training["note"] = note
+    # save_pretrained writes config.json (the model's own temperature included) with these
+    # fields of the run's config as trained.
     config = {key: model_config[key] for key in
               ("architecture", "args", "image_size", "normalization", "colorizer_version",
                "keras_version") if key in model_config}
     config.update({"name": output.name, "description": description, "hub_repo": hub_repo,
                    "params": model.count_params()})
-    if model.spec.temperature is not None:
-        config["temperature"] = model.spec.temperature
     metrics = {"dataset": dataset, "evaluation": evaluation_data, "training": training}
     if sources is not None:
         metrics["data_sources"] = data_sources(sources, training["config"].get("data", ""))
     with atomic_folder(output, overwrite=overwrite) as staging:
-        save_pretrained(model, staging)  # weights only, whatever the run saved
+        save_pretrained(model, staging, extra=config)  # not the optimizer state the run saved
         if (run_dir / CURVES_NAME).is_file():
             shutil.copy2(run_dir / CURVES_NAME, staging / CURVES_NAME)
-        (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         (staging / METRICS_NAME).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
         if hint_evaluation is not None:
             for name in (HINT_METRICS_NAME, HINT_CURVES_NAME):
