@@ -32,6 +32,29 @@ def is_partial(path: str | Path) -> bool:
     return name.startswith(".") and PARTIAL in name
 
 
+def _temp_name(path: Path) -> str:
+    """``.<stem>.partial-<random><suffixes>`` for ``path``, within the folder's limit on a
+    name's bytes (NAME_MAX, 255 where unknown): the stem is shortened first, then, only if that
+    is not enough, the first of several suffixes (the last ones name the format)."""
+    try:
+        limit = os.pathconf(path.parent, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), no such folder yet
+        limit = None
+    limit = limit if isinstance(limit, int) and limit > 0 else 255
+    suffixes = _suffixes(path.name)
+    stem = path.name[:len(path.name) - len(suffixes)]
+    tag = f"{PARTIAL}{secrets.token_hex(4)}"
+
+    def fits() -> bool:
+        return len(os.fsencode(f".{stem}{tag}{suffixes}")) <= limit
+
+    while stem and not fits():
+        stem = stem[:-1]
+    while "." in suffixes[1:] and not fits():
+        suffixes = suffixes[suffixes.index(".", 1):]
+    return f".{stem}{tag}{suffixes}"
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temp path next to ``path``; on success it replaces ``path``, on error it goes.
@@ -40,10 +63,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     ...     image.save(temp)                    # doctest: +SKIP
     """
     path = Path(path)
-    suffixes = _suffixes(path.name)
-    stem = path.name[:len(path.name) - len(suffixes)]
     # Not created here: the writer creates it, with the permissions it would give ``path``.
-    temp = path.with_name(f".{stem}{PARTIAL}{secrets.token_hex(4)}{suffixes}")
+    temp = path.with_name(_temp_name(path))
     try:
         yield temp
         if not temp.is_file():

@@ -71,12 +71,17 @@ def plan_outputs(inputs: Sequence[str | Path], output_dir: Path, *, overwrite: b
     targets = set()
     for source, relative in found:
         target = output_dir / relative.with_suffix(".png")
-        resolved = target.resolve()
+        try:  # a target the system refuses to look at (e.g. in a folder without access)
+            resolved = target.resolve()
+            exists = target.exists()
+        except OSError as error:
+            plan.failed.append((source, f"cannot check its output {target}: {error}"))
+            continue
         if resolved in input_files:
             plan.failed.append((source, f"its output {target} is an input file; choose another -o"))
         elif resolved in targets:
             plan.failed.append((source, f"another input already writes {target}"))
-        elif target.exists() and not overwrite:
+        elif exists and not overwrite:
             plan.done.append((source, f"{target} exists (use --overwrite to replace it)"))
         else:
             plan.jobs.append((source, target))

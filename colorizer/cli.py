@@ -195,13 +195,17 @@ def cmd_colorize(args: argparse.Namespace) -> int:
         try:
             result = model.colorize(source, temperature=args.temperature,
                                     max_pixels=args.max_pixels, hints=hints)
-        except ImageError as error:
+        except (ImageError, OSError) as error:
             failed.append((source, str(error)))
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        remove_partial_files(target.parent, target.name)  # of a killed earlier run
-        with atomic_path(target) as temp:  # a kill never leaves a truncated PNG at target
-            result.save(temp, compress_level=PNG_COMPRESS_LEVEL)
+        try:  # a file that cannot be written (a read-only folder, a full disk) fails alone
+            target.parent.mkdir(parents=True, exist_ok=True)
+            remove_partial_files(target.parent, target.name)  # of a killed earlier run
+            with atomic_path(target) as temp:  # a kill never leaves a truncated PNG at target
+                result.save(temp, compress_level=PNG_COMPRESS_LEVEL)
+        except OSError as error:
+            failed.append((source, f"cannot write {target}: {error}"))
+            continue
         written += 1
     print(f"wrote {written} image(s) to {args.output}")
     if plan.done:
@@ -476,9 +480,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     colorize = commands.add_parser(
         "colorize", help="colorize images at full resolution",
         epilog="Exit status: 0 when every input was colorized or left because its output exists; "
-        "1 when any failed (unreadable, or a format this does not read), with a list; 2 for an "
-        "error before any work (a missing input, a bad --model). Each PNG is written under a "
-        "temporary name and renamed, so an interrupted run never leaves a partial one.")
+        "1 when some failed (unreadable, a format this does not read, or an output that cannot "
+        "be written): each failure is skipped, the others are done, and the summary lists the "
+        "failures; 2 for an error before any work (a missing input, a bad --model or --hints "
+        "file). Each PNG is written under a temporary name and renamed, so an interrupted run "
+        "never leaves a partial one.")
     colorize.add_argument("inputs", nargs="+", help="image files and/or folders (recursive)")
     colorize.add_argument("-o", "--output", required=True, help="output folder (PNG files)")
     colorize.add_argument("--model", help="zoo name, model or run folder, or Hub repo id "

@@ -90,6 +90,22 @@ def test_atomic_path_replaces_or_leaves_the_old_file(tmp_path):
     assert [p.name for p in remove_partial_files(tmp_path)] == [".b.partial-dead.png"]
 
 
+def test_temp_names_stay_within_the_name_limit(tmp_path):
+    """A 254-character name: the temp name's 18 more characters must not pass the 255-byte
+    limit (ENAMETOOLONG); the stem is shortened, the suffixes kept for Pillow and Keras."""
+    for name in ("x" * 250 + ".png", "é" * 120 + ".weights.h5", "z" + ".a" * 125 + ".png"):
+        assert len(name.encode()) >= 250
+        with atomic_path(tmp_path / name) as temp:
+            assert len(temp.name.encode()) <= 255 and is_partial(temp)
+            assert temp.name.endswith(".weights.h5" if "weights" in name else ".png")
+            temp.write_bytes(b"x")
+        assert (tmp_path / name).read_bytes() == b"x"
+    assert sorted(p.name for p in tmp_path.iterdir() if is_partial(p)) == []
+    with atomic_path(tmp_path / "short.tar.gz") as temp:  # short names as before
+        assert temp.name.startswith(".short.partial-") and temp.name.endswith(".tar.gz")
+        temp.write_bytes(b"y")
+
+
 def test_atomic_folder(tmp_path):
     with atomic_folder(tmp_path / "w") as staging:
         (staging / "x").write_text("1")

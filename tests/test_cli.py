@@ -1,4 +1,5 @@
 import shutil
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -55,6 +56,42 @@ def test_exit_codes_and_unsupported_formats(model_folder, tmp_path, capsys):
     # work: test_a_missing_input_is_reported_before_any_work).
     assert main(["colorize", str(photos / "a.jpg"), *args]) == 0
     assert "left 1 whose output exists" in capsys.readouterr().out
+
+
+def test_a_file_that_cannot_be_written_fails_alone(model_folder, tmp_path, capsys, monkeypatch):
+    """A 254-character name (the temp name is 18 characters longer) and outputs in a blocked or
+    a read-only folder: each is reported and skipped, the rest done, the summary printed, exit 1."""
+    import os
+
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    for name in ("a.jpg", "b_blocked/d.jpg", "b_readonly/e.jpg", "c.jpg", "x" * 250 + ".jpg"):
+        (photos / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(colourful_image(len(name))).save(photos / name)
+    out.mkdir()
+    (out / "b_blocked").write_text("a file where the output folder should be")
+    (out / "b_readonly").mkdir()
+    (out / "b_readonly").chmod(0o555)
+    if os.geteuid() == 0:  # root writes anyway: refuse as the kernel refuses everyone else
+        real_save = Image.Image.save
+
+        def save(image, path, *args, **kwargs):
+            if Path(path).parent == out / "b_readonly":
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_save(image, path, *args, **kwargs)
+
+        monkeypatch.setattr(Image.Image, "save", save)
+    try:
+        assert main(["colorize", str(photos), "-o", str(out), "--model", str(model_folder),
+                     "--quiet"]) == 1
+    finally:
+        (out / "b_readonly").chmod(0o755)
+    printed = capsys.readouterr().out
+    assert "wrote 3 image(s)" in printed and "failed 2 of 5 input(s)" in printed
+    assert f"cannot write {out / 'b_blocked' / 'd.png'}" in printed
+    assert f"cannot write {out / 'b_readonly' / 'e.png'}" in printed
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == \
+        ["a.png", "b_blocked", "c.png", "x" * 250 + ".png"]
+    assert list((out / "b_readonly").iterdir()) == []
 
 
 def test_inputs_are_never_overwritten(model_folder, tmp_path, capsys):
