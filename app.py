@@ -118,12 +118,37 @@ def refuse(error: ImageError, name: str | None) -> gr.Error:
 
 def photo_of(payload) -> tuple[str | None, str | None]:
     """(server path, original file name) of an uploaded photo: the events take the image
-    unprocessed, so that Gradio never decodes a file before the project's own check."""
+    unprocessed, so that Gradio never decodes a file before the project's own check. A path
+    that Gradio did not receive from a client (its upload/cache folder) and that is not one of
+    the app's examples is refused with the message of an upload that did not arrive, so that a
+    crafted API call learns nothing about the server's files."""
+    if payload is None or payload == "":
+        return None, None
     if isinstance(payload, dict):
-        return payload.get("path"), payload.get("orig_name")
-    if isinstance(payload, (str, Path)):
-        return str(payload), Path(payload).name
-    return None, None
+        path, name = payload.get("path"), payload.get("orig_name")
+        if path is None:
+            return None, None
+    else:
+        path, name = payload, None
+    if not isinstance(path, (str, Path)) or not served_file(path):
+        log(f"refused a path that no client uploaded: {str(path)[:200]!r}")
+        raise gr.Error(plain_message(ImageError("not uploaded", "missing")),
+                       print_exception=False)
+    return str(path), (name if isinstance(name, str) else Path(path).name)
+
+
+def served_file(path: str | Path) -> bool:
+    """Whether ``path`` is a regular file inside Gradio's upload/cache folder (where it puts
+    what clients upload and the app's results) or inside examples/, after following every
+    symlink and ``..``. URLs, ``file=`` paths and relative names resolve elsewhere and fail."""
+    try:
+        real = Path(os.path.realpath(os.fspath(path)))
+        if not real.is_file():
+            return False
+    except (OSError, ValueError):  # a NUL byte, a name too long
+        return False
+    roots = (os.path.realpath(gr.utils.get_upload_folder()), os.path.realpath(EXAMPLES_DIR))
+    return any(real.is_relative_to(root) for root in roots)
 
 
 def check_photo(payload) -> str | None:
@@ -261,6 +286,9 @@ def colorize(photo, model_name: str, render_size: float | None = None,
     models; the others ignore them. ``hints``: the CLI's hints JSON, for a hint model (empty or
     "[]": none).
     """
+    check_arguments(model=(model_name, str), render_size=(render_size, (int, float, type(None))),
+                    vividness=(vividness, (int, float, type(None))),
+                    hints=(hints, (str, type(None))))
     hint_list = hints_of(hints)
     image_path = check_photo(photo)  # before a model is loaded (or downloaded) for it
     if not image_path:
@@ -286,6 +314,19 @@ def colorize(photo, model_name: str, render_size: float | None = None,
         raise busy() from None
     except ValueError as error:  # a setting the model does not take, a hint off the photo
         raise gr.Error(str(error), print_exception=False) from None
+
+
+def check_arguments(**arguments) -> None:
+    """A raw API call's arguments of the wrong type get one line naming the argument (the page
+    always sends the right types)."""
+    for name, (value, kinds) in arguments.items():
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            wanted = " or ".join(kind.__name__.replace("NoneType", "null").replace("str", "text")
+                                 .replace("float", "number").replace("int", "number")
+                                 for kind in (kinds if isinstance(kinds, tuple) else (kinds,)))
+            wanted = " or ".join(dict.fromkeys(wanted.split(" or ")))
+            raise gr.Error(f"{name} must be {wanted}, not {type(value).__name__}.",
+                           print_exception=False)
 
 
 def hints_of(text: str | None) -> list:

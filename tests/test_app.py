@@ -235,6 +235,73 @@ def test_bad_uploads_get_plain_one_line_messages_and_the_server_keeps_going(app,
     assert "Traceback" not in logged and "UnidentifiedImageError" not in logged
 
 
+def _raw_call(url: str, data: list) -> str:
+    """The /colorize API called as curl would, with a payload Gradio's client would never send;
+    the text of its event stream."""
+    request = urllib.request.Request(url + "gradio_api/call/colorize", method="POST",
+                                     data=json.dumps({"data": data}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        event = json.load(answer)["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/colorize/{event}", timeout=120) as answer:
+        return answer.read().decode()
+
+
+MISSING = "The upload did not arrive: please try again."
+
+
+def test_the_api_hands_out_no_server_file(app, tmp_path):
+    """A path the client did not upload is refused with the message of an upload that did not
+    arrive, whether it exists or not: a server photo, one in the temp folder Gradio serves
+    from, one reached by a symlink in Gradio's upload folder or by '..', a URL, a file= path,
+    a payload dressed as Gradio's own FileData."""
+    import tempfile
+
+    url, name = app["url"], colorizer.list_pretrained()[0].name
+    secret = tmp_path / "secret.jpg"
+    shutil.copy(EXAMPLE, secret)
+    upload = Path(tempfile.gettempdir()) / "gradio"  # the server's upload folder
+    (upload / f"test-{os.getpid()}").mkdir(parents=True, exist_ok=True)
+    link = upload / f"test-{os.getpid()}" / "link.jpg"
+    link.unlink(missing_ok=True)
+    link.symlink_to(secret)
+    try:
+        paths = [str(secret), str(tmp_path / "absent.jpg"), str(ROOT / "README.md"),
+                 str(link), str(upload / ".." / secret.relative_to(tempfile.gettempdir())),
+                 str(ROOT / "examples" / ".." / "docs" / "heads_examples.png"),
+                 f"{url}gradio_api/file={EXAMPLE}", f"file={secret}", "/etc/passwd"]
+        events = _raw_call(url, [str(secret), name, 128, 40, None])  # not even a FileData
+        assert "event: error" in events and ".png" not in events, events
+        for payload in [{"path": path} for path in paths]:
+            events = _raw_call(url, [payload, name, 128, 40, None])
+            assert "event: error" in events, (payload, events)
+            assert MISSING in events and str(secret) not in events and "Traceback" not in events
+            assert ".png" not in events.replace(MISSING, ""), events
+        # Dressed as Gradio's FileData, Gradio itself refuses it (a path it did not receive);
+        # its answer is the same for a file that exists and one that does not.
+        dressed = [_raw_call(url, [{"path": str(path), "meta": {"_type": "gradio.FileData"},
+                                    "orig_name": "photo.jpg"}, name, 128, 40, None])
+                   for path in (secret, tmp_path / "absent.jpg")]
+        assert "event: error" in dressed[0] and ".png" not in dressed[0], dressed[0]
+        assert dressed[0].replace("secret.jpg", "absent.jpg") == dressed[1]
+        # The same request on an example (the page's examples) still colorizes.
+        events = _raw_call(url, [{"path": str(EXAMPLE)}, name, 128, 40, None])
+        assert "event: complete" in events and "_color.png" in events, events
+    finally:
+        link.unlink(missing_ok=True)
+
+
+def test_raw_api_arguments_of_the_wrong_type_get_one_line(app):
+    url, name = app["url"], colorizer.list_pretrained()[0].name
+    for data, message in (([{"path": str(EXAMPLE)}, [name], 128, 40, None], "model must be text"),
+                          ([{"path": str(EXAMPLE)}, name, "big", 40, None], "render_size must be"),
+                          ([{"path": str(EXAMPLE)}, name, 128, {}, None], "vividness must be"),
+                          ([{"path": str(EXAMPLE)}, name, 128, 40, 5], "hints must be text")):
+        events = _raw_call(url, data)
+        assert "event: error" in events and message in events, events
+        assert "unhashable" not in events and "Traceback" not in events
+
+
 @pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                     reason="Debian's chromium is not installed (CI installs it)")
 def test_browser_bad_upload_then_example_to_result(app_url, tmp_path):
