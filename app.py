@@ -75,7 +75,8 @@ FORMATS = "JPEG, PNG, TIFF, BMP, GIF or WebP"
 _models: dict = {}  # zoo name -> loaded Colorizer
 _checked: LRUCache[bool] = LRUCache(256)  # server paths of photos that passed check_photo
 _inputs: LRUCache[Path] = LRUCache(64)  # (photo path, name, hour) -> its "before" PNG
-_loading = threading.Lock()
+_loading: dict[str, threading.Lock] = {}  # zoo name -> the lock of its (one) load
+_loading_guard = threading.Lock()  # held only to find or make a model's lock
 
 
 def log(line: str) -> None:
@@ -215,16 +216,21 @@ def available_models() -> dict:
 
 
 def load_model(name: str, progress=None):
-    """A zoo model, loaded once, on first use; downloaded first when its weights are not here."""
-    if name in _models:
+    """A zoo model, loaded once, on first use; downloaded first when its weights are not here.
+    Loads of different models go on side by side (a slow download of one does not hold up
+    another); a second request for a model being loaded waits for that load, or its failure."""
+    if isinstance(name, str) and name in _models:
         return _models[name]
-    with _loading:
+    entry = available_models().get(name) if isinstance(name, str) else None
+    if entry is None:  # (so the locks below are only ever made for the zoo's names)
+        raise gr.Error(f"There is no model called {str(name)[:100]!r} here.",
+                       print_exception=False)
+    with _loading_guard:
+        lock = _loading.setdefault(name, threading.Lock())
+    with lock:
         if name not in _models:
             from colorizer.pretrained import load_pretrained
 
-            entry = available_models().get(name)
-            if entry is None:
-                raise gr.Error(f"There is no model called {name!r} here.", print_exception=False)
             if progress is not None and not entry.local:
                 progress(0.05, desc=f"Downloading \u201c{entry.label}\u201d from the Hugging Face "
                          "Hub (first use only)")

@@ -7,9 +7,12 @@ tokens from the argument or the environment), and a cached copy is used with a w
 Hub cannot be reached. Only config.json and model.weights.h5 are read from a download; no code or
 pickle from it is executed. Finding a model's folder (:func:`resolve`) imports no TensorFlow.
 
-Every Hub request times out (connect and read) after ``COLORIZER_HUB_TIMEOUT`` seconds (default
-30), so a stalled Hub is a :class:`HubError`, not a hang. ``hf://user/name`` always means the Hub,
-even where a local folder ``user/name`` exists.
+Every wait of a Hub request (to connect, for the next bytes) times out after
+``COLORIZER_HUB_TIMEOUT`` seconds (default 30), so a stalled Hub is a :class:`HubError`, not a
+hang; and every whole Hub call (a download with its metadata requests, a push) ends within
+``COLORIZER_HUB_DEADLINE`` seconds (default 600), however slowly a server drips its answer. A
+download cut off so falls back on the cached copy where there is one. ``hf://user/name`` always
+means the Hub, even where a local folder ``user/name`` exists.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,35 +46,118 @@ class HubError(OSError):
     """The Hub could not give a model: repo or revision missing, or unreachable and not cached."""
 
 
+class HubDeadlineError(HubError, TimeoutError):
+    """A Hub call that did not finish within ``COLORIZER_HUB_DEADLINE`` seconds."""
+
+
 DEFAULT_HUB_TIMEOUT_S = 30.0
+DEFAULT_HUB_DEADLINE_S = 600.0
 _TIMEOUT_KEYS = ("connect", "read", "write", "pool")
 _bounded = False
+_call = threading.local()  # .cancelled: the Event of the deadline-bound call on this thread
 
 
-def hub_timeout() -> float:
-    """Seconds a Hub request may wait to connect or for data: ``COLORIZER_HUB_TIMEOUT``, or 30."""
-    value = os.environ.get("COLORIZER_HUB_TIMEOUT", "")
+def _seconds(variable: str, default: float) -> float:
+    value = os.environ.get(variable, "")
     if not value:
-        return DEFAULT_HUB_TIMEOUT_S
+        return default
     try:
         seconds = float(value)
     except ValueError:
         seconds = float("nan")
     if not 0 < seconds < float("inf"):
-        raise ValueError(f"COLORIZER_HUB_TIMEOUT must be a positive number of seconds, "
-                         f"got {value!r}")
+        raise ValueError(f"{variable} must be a positive number of seconds, got {value!r}")
     return seconds
 
 
+def hub_timeout() -> float:
+    """Seconds a Hub request may wait to connect or for data: ``COLORIZER_HUB_TIMEOUT``, or 30."""
+    return _seconds("COLORIZER_HUB_TIMEOUT", DEFAULT_HUB_TIMEOUT_S)
+
+
+def hub_deadline() -> float:
+    """Seconds a whole Hub call may take: ``COLORIZER_HUB_DEADLINE``, or 600."""
+    return _seconds("COLORIZER_HUB_DEADLINE", DEFAULT_HUB_DEADLINE_S)
+
+
+def within_deadline(call, what: str):
+    """``call()`` bounded by hub_deadline() in wall-clock time.
+
+    httpx's timeouts bound each wait, not a whole request: a server that sends a byte every few
+    seconds never trips them. So the call runs on a worker thread and the caller stops waiting
+    at the deadline (a :class:`HubDeadlineError`); the worker's next request, or next chunk of a
+    response it is reading, then fails (:func:`_bound_timeouts`, :func:`_cut_off_when_cancelled`),
+    so it does not go on downloading for nobody. Every Hub request of huggingface_hub made on
+    the worker is covered, its own metadata requests included.
+    """
+    seconds = hub_deadline()
+    cancelled = threading.Event()
+    outcome: dict = {}
+
+    def work():
+        _call.cancelled = cancelled
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # handed to the caller
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, name="colorizer-hub-call", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        cancelled.set()
+        raise HubDeadlineError(f"{what} did not finish within {seconds:g} s "
+                               "(COLORIZER_HUB_DEADLINE sets the limit)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _cancelled() -> bool:
+    event = getattr(_call, "cancelled", None)
+    return event is not None and event.is_set()
+
+
 def _bound_timeouts(request) -> None:
-    """httpx request hook: every timeout the caller left unset (None) becomes hub_timeout().
+    """httpx request hook: every timeout the caller left unset (None) becomes hub_timeout(), and
+    a request of a call past its deadline is not sent.
 
     huggingface_hub passes ``timeout=None`` for its API calls (repo_info, the first step of a
     download), which overrides any client default, so the bound is set on each request.
     """
+    import httpx
+
+    if _cancelled():
+        raise httpx.TimeoutException("the Hub call's deadline has passed", request=request)
     timeouts = dict(request.extensions.get("timeout") or {})
     request.extensions["timeout"] = {
         key: hub_timeout() if timeouts.get(key) is None else timeouts[key] for key in _TIMEOUT_KEYS}
+
+
+class _CutOffStream:
+    """A response body that stops at its next chunk once its call's deadline has passed."""
+
+    def __init__(self, stream, cancelled: threading.Event):
+        self.stream, self.cancelled = stream, cancelled
+
+    def __iter__(self):
+        import httpx
+
+        for chunk in self.stream:
+            if self.cancelled.is_set():
+                raise httpx.ReadTimeout("the Hub call's deadline has passed")
+            yield chunk
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _cut_off_when_cancelled(response) -> None:
+    """httpx response hook: the body of a deadline-bound call's response is cut off at the
+    deadline (see within_deadline)."""
+    cancelled = getattr(_call, "cancelled", None)
+    if cancelled is not None:
+        response.stream = _CutOffStream(response.stream, cancelled)
 
 
 def bound_hub_timeouts() -> None:
@@ -91,6 +178,7 @@ def bound_hub_timeouts() -> None:
         client = previous()
         hooks = client.event_hooks
         hooks["request"] = [*hooks.get("request", []), _bound_timeouts]
+        hooks["response"] = [*hooks.get("response", []), _cut_off_when_cancelled]
         client.event_hooks = hooks
         return client
 
@@ -123,7 +211,7 @@ def download(repo_id: str, revision: str | None = None, cache_dir: str | Path | 
     kwargs = dict(repo_id=repo_id, revision=revision, cache_dir=cache_dir, token=token,
                   allow_patterns=list(FOLDER_FILES), etag_timeout=timeout)
     try:
-        return Path(snapshot_download(**kwargs))
+        return Path(within_deadline(lambda: snapshot_download(**kwargs), f"downloading {where}"))
     except RepositoryNotFoundError:
         raise HubError(
             f"Hub repo {repo_id!r} does not exist or is private (pass token=... or set HF_TOKEN "
@@ -142,7 +230,9 @@ def download(repo_id: str, revision: str | None = None, cache_dir: str | Path | 
         # (OSError, or an httpx error such as a read timeout in the middle of a file)
         if not isinstance(error, OSError) and not type(error).__module__.startswith("httpx"):
             raise
-        why = (f"no answer within {timeout:g} s, COLORIZER_HUB_TIMEOUT" if _is_timeout(error)
+        why = (f"not done within {hub_deadline():g} s, COLORIZER_HUB_DEADLINE"
+               if isinstance(error, HubDeadlineError)
+               else f"no answer within {timeout:g} s, COLORIZER_HUB_TIMEOUT" if _is_timeout(error)
                else (str(error).splitlines() or [type(error).__name__])[0])
         try:
             path = Path(snapshot_download(**kwargs, local_files_only=True))
@@ -252,12 +342,18 @@ def commit_folder(folder: Path, repo_id: str, *, private: bool = False, token: s
 
     bound_hub_timeouts()
     api = HfApi(token=token)
-    try:
+
+    def commit() -> CommitInfo:
         api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
         operations = [CommitOperationAdd(path_in_repo=path.name, path_or_fileobj=str(path))
                       for path in sorted(Path(folder).iterdir()) if path.is_file()]
         return api.create_commit(repo_id=repo_id, operations=operations, repo_type="model",
                                  commit_message=commit_message)
+
+    try:
+        return within_deadline(commit, f"pushing to {repo_id}")
+    except HubDeadlineError as error:
+        raise HubError(f"cannot push to {repo_id} ({error})") from None
     except Exception as error:  # an httpx timeout or network error is not an OSError
         if isinstance(error, OSError) or not type(error).__module__.startswith("httpx"):
             raise

@@ -234,3 +234,59 @@ class StalledHub:
         self.socket.close()
         for connection in self.connections:
             connection.close()
+
+
+class DripHub:
+    """An endpoint on 127.0.0.1 that answers every request one byte every ``interval`` seconds
+    (status line, headers and a long body): each wait is short, so no per-read timeout trips."""
+
+    ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n"
+              b"\r\n" + b" " * 100000)
+
+    def __init__(self, interval: float = 1.0):
+        import socket
+
+        self.interval = interval
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(64)
+        self.stopped = threading.Event()
+        self.connections = 0
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:  # closed by stop()
+                return
+            self.connections += 1
+            threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
+
+    def _drip(self, connection) -> None:
+        with connection:
+            try:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        return
+                    request += chunk
+                for byte in self.ANSWER:
+                    if self.stopped.wait(self.interval):
+                        return
+                    connection.sendall(bytes([byte]))
+            except OSError:  # the client hung up
+                return
+
+    def start(self) -> "DripHub":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.socket.close()

@@ -130,3 +130,68 @@ def test_a_stalled_hub_fails_within_the_timeout(tmp_path):
             assert took < 60  # TensorFlow's import included; it waited for ever before
     finally:
         stalled.stop()
+
+
+@pytest.mark.slow
+def test_a_dripping_hub_is_cut_off_at_the_whole_call_s_deadline(tmp_path):
+    """An endpoint that answers one byte a second never trips a per-read timeout
+    (COLORIZER_HUB_TIMEOUT 5 s): the whole call ends at COLORIZER_HUB_DEADLINE (4 s here), from
+    the library and the command line, huggingface_hub's own first request included."""
+    import time
+
+    from hub_server import DripHub
+
+    drip = DripHub(interval=1.0).start()
+    env = {**os.environ, "HF_ENDPOINT": drip.endpoint, "HF_HOME": str(tmp_path / "hf-home"),
+           "HF_HUB_DISABLE_TELEMETRY": "1", "COLORIZER_HUB_TIMEOUT": "5",
+           "COLORIZER_HUB_DEADLINE": "4"}
+    env.pop("HF_HUB_OFFLINE", None)
+    cli = [sys.executable, "-m", "colorizer.cli"]
+    try:
+        for command in ([sys.executable, "-c", LOAD_SCRIPT, "team/drip", ""],
+                        [*cli, "pull", "team/drip"]):
+            began = time.perf_counter()
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+            took = time.perf_counter() - began
+            if command[1] == "-c":
+                message = json.loads(done.stdout.strip().splitlines()[-1])["error"]
+            else:
+                assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+                message = done.stderr.strip().splitlines()[-1]
+            assert "not done within 4 s, COLORIZER_HUB_DEADLINE" in message, message
+            assert "team/drip@main" in message and "not cached" in message, message
+            assert took < 40, took  # the import of TensorFlow included; it took 149 s before
+        folder, _ = _model_folder(tmp_path, "to-push", seed=3)
+        push = ("import sys, colorizer\ntry:\n    colorizer.push_to_hub(sys.argv[1], 'team/drip')"
+                "\nexcept colorizer.HubError as error:\n    print(error)")
+        began = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", push, str(folder)], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert time.perf_counter() - began < 40 and done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.strip() == ("cannot push to team/drip (pushing to team/drip did not "
+                                       "finish within 4 s (COLORIZER_HUB_DEADLINE sets the "
+                                       "limit))"), done.stdout
+        assert drip.connections >= 1
+    finally:
+        drip.stop()
+
+
+def test_within_deadline_returns_raises_and_cuts_off(monkeypatch):
+    import threading
+    import time
+
+    from colorizer.hub import HubDeadlineError, HubError, within_deadline
+
+    monkeypatch.setenv("COLORIZER_HUB_DEADLINE", "0.5")
+    assert within_deadline(lambda: 42, "answering") == 42
+    with pytest.raises(KeyError):
+        within_deadline(lambda: {}["x"], "failing")
+    release = threading.Event()
+    began = time.perf_counter()
+    with pytest.raises(HubDeadlineError, match="waiting did not finish within 0.5 s") as caught:
+        within_deadline(lambda: release.wait(30), "waiting")
+    assert time.perf_counter() - began < 5 and isinstance(caught.value, HubError)
+    release.set()
+    monkeypatch.setenv("COLORIZER_HUB_DEADLINE", "soon")
+    with pytest.raises(ValueError, match="COLORIZER_HUB_DEADLINE must be a positive number"):
+        within_deadline(lambda: 1, "x")
