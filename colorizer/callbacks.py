@@ -4,10 +4,10 @@ A run folder holds everything about one training run::
 
     config.json     the resolved TrainConfig (``colorizer train --resume RUN`` reads it back)
     backup/         Keras BackupAndRestore state, written every epoch: model, optimizer, epoch,
-                    and the epoch before (``*.bkp``: a kill during a write leaves that one to
-                    resume from); backup-fine-tune/ for the second stage of a two-stage run
+                    and the epoch before (``*.bkp``); each file written whole (see
+                    :class:`Checkpoint`); backup-fine-tune/ for the second stage of a two-stage run
     history.csv     one row per finished epoch (loss and ab MSE in Lab units, train and val,
-                    epoch_seconds)
+                    epoch_seconds), the file rewritten whole each epoch
     curves.png      the loss curves, redrawn every epoch
     model/          the best epoch so far (lowest val loss, or the config's ``monitor``) as a
                     model folder (config + weights)
@@ -23,14 +23,16 @@ import dataclasses
 import json
 import os
 import platform
-import shutil
+import sys
 import time
 from pathlib import Path
 
 import keras
 
-from colorizer.atomic import atomic_path, remove_partial_files, save_figure
-from colorizer.config import TrainConfig
+from colorizer.atomic import atomic_path, copy_file, remove_partial_files, save_figure
+from colorizer.config import Stage, TrainConfig
+
+HISTORY_NAME = "history.csv"
 
 
 def plot_curves(history_csv: Path, output_png: Path) -> None:
@@ -49,8 +51,9 @@ def plot_curves(history_csv: Path, output_png: Path) -> None:
     for axis, key, title in ((axes[0], "loss", "loss (MSE, normalised ab)"),
                              (axes[1], "ab_mse", "ab MSE (Lab units)")):
         for prefix, label in (("", "train"), ("val_", "validation")):
-            if prefix + key in rows[0]:
-                axis.plot(epochs, [float(row[prefix + key]) for row in rows], "o-", label=label)
+            if prefix + key in rows[0]:  # an empty cell: an epoch that lacked the column
+                axis.plot(epochs, [float(row[prefix + key] or "nan") for row in rows], "o-",
+                          label=label)
         axis.set_xlabel("epoch")
         axis.set_title(title)
         axis.grid(alpha=0.3)
@@ -77,7 +80,7 @@ class RunFolderCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
-        plot_curves(self.run_dir / "history.csv", self.run_dir / "curves.png")
+        plot_curves(self.run_dir / HISTORY_NAME, self.run_dir / "curves.png")
         value = logs.get(self.monitor, logs.get(self.monitor.removeprefix("val_"), float("inf")))
         if value < self.best:
             self.best = float(value)
@@ -123,14 +126,36 @@ class EpochTimer(keras.callbacks.Callback):
             logs["epoch_seconds"] = time.perf_counter() - self.start
 
 
-class FlushCSVLogger(keras.callbacks.CSVLogger):
-    """CSVLogger that flushes each row, so curves.png (drawn right after) sees it."""
+class HistoryLogger(keras.callbacks.Callback):
+    """history.csv: ``epoch`` and the sorted epoch logs, one row per finished epoch.
 
-    def on_epoch_end(self, epoch, logs=None):
-        super().on_epoch_end(epoch, logs)
-        self.csv_file.flush()
+    Unlike Keras' CSVLogger, which appends in place (a kill mid-row leaves part of a row, which
+    the next run's first row then continues), the file is rewritten whole each epoch through
+    :func:`colorizer.atomic.atomic_path`: a kill leaves the old file or the new one. The rows
+    of this epoch and later ones (left by a run that resumed from an earlier checkpoint) are
+    replaced, so each epoch is listed once. It runs before :class:`Checkpoint`: a kill between
+    the two leaves the row of an epoch that then runs again and replaces it.
+    """
 
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
 
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        rows, columns = [], ["epoch"]
+        if self.path.is_file():
+            with self.path.open(newline="") as handle:
+                reader = csv.DictReader(handle)
+                columns += [name for name in reader.fieldnames or [] if name != "epoch"]
+                rows = [row for row in reader
+                        if (row.get("epoch") or "").isdigit() and int(row["epoch"]) < epoch]
+        row = {"epoch": epoch, **dict(sorted((logs or {}).items()))}
+        columns += [name for name in row if name not in columns]
+        with atomic_path(self.path) as temp, temp.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, columns, restval="", extrasaction="ignore")
+            writer.writeheader()
+            for kept in [*rows, row]:
+                writer.writerow(kept)
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -147,60 +172,94 @@ class TimeLimit(keras.callbacks.Callback):
 
 
 class Checkpoint(keras.callbacks.BackupAndRestore):
-    """Keras' per-epoch BackupAndRestore, keeping the epoch before as well (double_checkpoint).
+    """Keras' per-epoch BackupAndRestore, keeping the epoch before (``*.bkp``), every file
+    written whole.
 
-    A kill while the checkpoint is written leaves a damaged ``latest.weights.h5`` (restoring it
-    is an OSError, on which Keras goes back to the previous one) or a damaged
-    ``training_metadata.json`` (a ValueError, handled here the same way). Rows of ``history``
-    for the epochs that will run again are dropped, so it lists each epoch once.
+    Keras writes the checkpoint in place, so a kill during the very first one left a damaged
+    ``latest.weights.h5`` and nothing to go back to. Here each file is written under a temp
+    name and renamed into place (:mod:`colorizer.atomic`): first the copies of the epoch before,
+    then the new weights and metadata, both written in full before either is renamed (weights
+    first). A kill therefore leaves the last finished epoch's checkpoint (or, during the first
+    one, no checkpoint: the stage starts cleanly) and temp files, removed here on resuming. The
+    one remaining window is between the two renames: the new weights under the epoch before,
+    which then runs once more.
+
+    Resuming is Keras' ``_load_model``. A checkpoint file that cannot be read (an older
+    version's in-place write cut short, a damaged disk) falls back to the epoch before; with no
+    epoch before either, the error is one line naming the file and what to do.
     """
 
-    def __init__(self, backup_dir: Path, history: Path | None = None):
+    def __init__(self, backup_dir: Path, first_epoch: int = 0):
         super().__init__(str(backup_dir), save_freq="epoch", double_checkpoint=True,
                          delete_checkpoint=False)
-        self.history = history
+        self.first_epoch = first_epoch  # where this stage starts without a checkpoint
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         # Keras keeps the epoch it restored on the model: a later fit (the fine-tuning stage)
         # would start there instead of at its own initial_epoch.
         self.model._initial_epoch = None
+        remove_partial_files(self.backup_dir)  # temp files of a kill during a checkpoint
         try:
-            super().on_train_begin(logs)
-        except ValueError:
-            previous = self._prev_training_metadata_path
-            if not (os.path.exists(previous) and os.path.exists(self._prev_weights_path)):
-                raise
-            shutil.copyfile(self._prev_weights_path, self._weights_path)
-            shutil.copyfile(previous, self._training_metadata_path)
             self._load_model()
-        if self.history is not None and os.path.exists(self._training_metadata_path):
+            return
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            damaged, reason = self._damaged_file(), str(error).strip().splitlines()[0]
+        backup, run = Path(self.backup_dir), Path(self.backup_dir).parent
+        fix = (f"delete {backup} and run `colorizer train --resume {run}` again to train this "
+               f"stage from epoch {self.first_epoch + 1} (history.csv and model/ are kept), or "
+               "start a new run with another --output")
+        previous = (self._prev_weights_path, self._prev_training_metadata_path)
+        if not all(os.path.exists(path) for path in previous):
+            raise ValueError(f"{damaged} is damaged ({reason}; a kill during a checkpoint "
+                             f"write?) and no checkpoint of the epoch before is left: {fix}")
+        copy_file(previous[0], self._weights_path)
+        copy_file(previous[1], self._training_metadata_path)
+        try:
+            self._load_model()
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ValueError(f"{damaged} and its copy of the epoch before (.bkp) are damaged: "
+                             f"{fix}") from None
+        print(f"{damaged} is damaged ({reason}); resuming from the checkpoint of the epoch "
+              "before", file=sys.stderr)
+
+    def _damaged_file(self) -> str:
+        """Which of the latest checkpoint's two files cannot be read: the metadata, if it does
+        not hold an epoch, else the weights."""
+        try:
             with open(self._training_metadata_path) as handle:
-                _drop_rows_from(self.history, int(json.load(handle)["epoch"]))
+                json.load(handle)["epoch"]
+        except FileNotFoundError:
+            pass
+        except (ValueError, KeyError, TypeError, OSError):
+            return self._training_metadata_path
+        return self._weights_path
+
+    def _save_model(self) -> None:
+        os.makedirs(self.backup_dir, exist_ok=True)
+        for latest, previous in ((self._weights_path, self._prev_weights_path),
+                                 (self._training_metadata_path, self._prev_training_metadata_path)):
+            if os.path.exists(latest):
+                copy_file(latest, previous)
+        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+        # Both written in full first; leaving the with, the weights are renamed, then the metadata.
+        with atomic_path(self._training_metadata_path) as metadata_temp, \
+                atomic_path(self._weights_path) as weights_temp:
+            self.model.save_weights(filepath=str(weights_temp), overwrite=True)
+            metadata_temp.write_text(json.dumps(metadata))
 
 
-def _drop_rows_from(history: Path, epoch: int) -> None:
-    """Remove the rows of epochs ``epoch`` and later from a history CSV (atomically)."""
-    if not history.is_file():
-        return
-    with history.open(newline="") as handle:
-        lines = handle.read().splitlines(keepends=True)
-    if not lines:
-        return
-    rows = list(csv.DictReader(lines))
-    kept = [line for line, row in zip(lines[1:], rows)
-            if (row.get("epoch") or "").isdigit() and int(row["epoch"]) < epoch]
-    if len(kept) < len(rows):
-        with atomic_path(history) as temp:
-            temp.write_text("".join([lines[0], *kept]))
+def has_checkpoint(run_dir: Path) -> bool:
+    """Whether any stage of the run folder has written a checkpoint (weights) to resume from."""
+    return any(Path(run_dir).glob("backup*/latest.weights.h5*"))
 
 
-def run_callbacks(run_dir: Path, config: TrainConfig, backup: str, colorizer) -> list:
-    """Per-epoch checkpoint (BackupAndRestore), timing, CSV history, curves and best model
-    (``colorizer``: the :class:`colorizer.Colorizer` being trained)."""
+def run_callbacks(run_dir: Path, config: TrainConfig, stage: Stage, colorizer) -> list:
+    """Per-epoch timing, CSV history, checkpoint (BackupAndRestore), curves and best model
+    for one stage (``colorizer``: the :class:`colorizer.Colorizer` being trained)."""
     callbacks = [
-        Checkpoint(run_dir / backup, history=run_dir / "history.csv"),
         EpochTimer(),  # before the logger, which then records epoch_seconds
-        FlushCSVLogger(str(run_dir / "history.csv"), append=True),
+        HistoryLogger(run_dir / HISTORY_NAME),
+        Checkpoint(run_dir / stage.backup, first_epoch=stage.first_epoch),
     ]
     if config.ema:  # after the backup (raw weights), before the best-model folder (averaged)
         callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))

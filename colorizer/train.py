@@ -24,7 +24,7 @@ from pathlib import Path
 import keras
 
 from colorizer import quantization
-from colorizer.callbacks import TimeLimit, run_callbacks
+from colorizer.callbacks import TimeLimit, has_checkpoint, run_callbacks
 from colorizer.config import TrainConfig, make_optimizer, stages
 from colorizer.models import create_model
 from colorizer.shards import prior_sample
@@ -84,18 +84,20 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
     if config.prior and not (resume and (run_dir / quantization.PRIOR_NAME).is_file()):
         quantization.load_prior(config.prior)
     keras.utils.set_random_seed(config.seed)
-    # The model is built (and warm-started) first, so that a bad model argument or --init-from
-    # fails before the run folder is made and the same command can be run again once corrected.
+    # The model is built (and warm-started) and the data loaded first, so that a bad model
+    # argument, --init-from or --data fails before the run folder is made and the same command
+    # can be run again once corrected. A resumed run killed before its first checkpoint starts
+    # again as it first did, warm start included.
     with source.scope():
         model = create_model(config.model, image_size=config.image_size, **config.model_args)
-        if config.init_from and not resume:
+        if config.init_from and not (resume and has_checkpoint(run_dir)):
             model.warm_start(config.init_from)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    config.save(config_path)
-
     train_pixels, val_pixels = source.load(config)
     if len(train_pixels) == 0 or len(val_pixels) == 0:
         raise ValueError("no usable training or validation images (all unreadable or grayscale)")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config.save(config_path)
+
     print(f"training on {len(train_pixels)} images, validating on {len(val_pixels)} "
           f"(Keras {keras.__version__} on {keras.backend.backend()})", file=sys.stderr)
     if model.spec.needs_prior:
@@ -114,7 +116,7 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
         model.network.fit(
             train_data, validation_data=val_data, initial_epoch=stage.first_epoch,
             epochs=stage.last_epoch,
-            callbacks=[*run_callbacks(run_dir, config, stage.backup, model), *time_limit],
+            callbacks=[*run_callbacks(run_dir, config, stage, model), *time_limit],
             shuffle=False,  # the sources shuffle themselves
             verbose=1 if sys.stderr.isatty() else 2)
         if model.network.stop_training:  # early stopping or the time limit ends the whole run

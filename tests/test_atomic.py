@@ -165,11 +165,89 @@ def test_kill_while_the_checkpoint_is_written_resumes_from_the_epoch_before(imag
     run = tmp_path / "run"
     # save_weights calls: epoch 1 backup, epoch 1 best model, epoch 2 backup <- killed there.
     _run_killed("(keras.Model, 'save_weights')", 3, 10_000, *_train_args(image_folder, run, 3))
-    assert (run / "backup" / "latest.weights.h5").stat().st_size == 10_000  # as the issue saw
-    assert _epochs(run) == [0]
+    backup = run / "backup"
+    assert any(is_partial(p) for p in backup.iterdir())  # the cut write went to a temp file
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 1
+    assert _epochs(run) == [0, 1]  # epoch 2's row, written before its checkpoint
     assert main(["train", "--resume", str(run)]) == 0
-    assert _epochs(run) == [0, 1, 2]
+    assert _epochs(run) == [0, 1, 2]  # epoch 2 ran again and replaced its row
+    assert not any(is_partial(p) for p in backup.iterdir())
     load_pretrained(run)
+
+
+@pytest.mark.slow
+def test_kill_during_the_first_checkpoint_write_starts_the_run_cleanly(image_folder, tmp_path):
+    run = tmp_path / "run"
+    # save_weights call 1: the first checkpoint (epoch 1), cut short and killed.
+    _run_killed("(keras.Model, 'save_weights')", 1, 10_000, *_train_args(image_folder, run, 2))
+    assert main(["train", "--resume", str(run)]) == 0  # the issue: exit 2, "bad object header"
+    assert _epochs(run) == [0, 1]
+    assert json.loads((run / "backup" / "training_metadata.json").read_text())["epoch"] == 2
+    load_pretrained(run)
+
+
+@pytest.mark.slow
+def test_damaged_state_files_without_an_epoch_before_name_the_file_and_the_fix(
+        image_folder, tmp_path, capsys):
+    """What an older version's in-place write, cut by a kill during the first checkpoint, left."""
+    run = tmp_path / "run"
+    assert main(_train_args(image_folder, run, 1)) == 0
+    backup = run / "backup"
+    assert not (backup / "latest.weights.h5.bkp").exists()  # one checkpoint: no epoch before
+    weights = (backup / "latest.weights.h5").read_bytes()
+    capsys.readouterr()
+    for name, damaged in (("latest.weights.h5", weights[:10_000]),
+                          ("training_metadata.json", b"")):
+        (backup / "latest.weights.h5").write_bytes(weights)
+        (backup / name).write_bytes(damaged)
+        assert main(["train", "--resume", str(run), "--epochs", "2"]) == 2
+        printed = capsys.readouterr().err  # "training on N images" first, then the error
+        error = printed.splitlines()[-1]
+        assert error.startswith("colorizer train: error: ") and "Traceback" not in printed
+        assert f"{backup / name} is damaged" in error
+        assert f"delete {backup} and run `colorizer train --resume {run}` again" in error
+    shutil.rmtree(backup)  # the fix the message gives: the run starts again, history kept whole
+    assert main(["train", "--resume", str(run), "--epochs", "2"]) == 0
+    assert _epochs(run) == [0, 1]
+
+
+# Runs ``colorizer`` (argv[1:]) and kills it while history.csv gets the row of epoch 2: the
+# row is written and flushed, cut 10 bytes short, and the process killed.
+HISTORY_KILLER = textwrap.dedent("""
+    import csv, os, signal, sys
+    init, writerow = csv.DictWriter.__init__, csv.DictWriter.writerow
+
+    def remember(self, handle, *args, **kwargs):
+        init(self, handle, *args, **kwargs)
+        self.handle = handle
+
+    def cut(self, row):
+        result = writerow(self, row)
+        if str(row.get("epoch")) == "1" and str(getattr(self.handle, "name", "")).endswith(".csv"):
+            self.handle.flush()
+            os.truncate(self.handle.name, os.path.getsize(self.handle.name) - 10)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    csv.DictWriter.__init__, csv.DictWriter.writerow = remember, cut
+    from colorizer.cli import main
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+@pytest.mark.slow
+def test_kill_while_the_history_is_written_leaves_whole_rows(image_folder, tmp_path):
+    run = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-c", HISTORY_KILLER,
+                           *_train_args(image_folder, run, 3)], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == -signal.SIGKILL, done.stderr[-3000:]
+    assert main(["train", "--resume", str(run)]) == 0
+    with (run / "history.csv").open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    # Appended in place, the cut row of epoch 2 and the next one merged into one line.
+    assert [row[0] for row in rows] == ["epoch", "0", "1", "2"]
+    assert all(len(row) == len(rows[0]) and all(row) for row in rows)
 
 
 @pytest.mark.slow

@@ -72,6 +72,19 @@ def test_a_bad_model_argument_fails_before_the_run_folder_is_made(image_folder, 
     assert not run.exists()  # so the corrected command can use the same --output
 
 
+def test_a_missing_data_folder_fails_before_the_run_folder_is_made(tmp_path, capsys):
+    from colorizer.cli import main
+
+    run = tmp_path / "runs" / "x"
+    args = ["train", "--model", "autoencoder", "--data", str(tmp_path / "missing"),
+            "--output", str(run), "--epochs", "1", "--image-size", "32"]
+    for _ in range(2):  # the same command says the same, not "already holds a run"
+        assert main(args) == 2
+        assert capsys.readouterr().err == ("colorizer train: error: data folder or list file "
+                                           f"not found: {tmp_path / 'missing'}\n")
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus(image_folder, tmp_path):
     script = textwrap.dedent(f"""
