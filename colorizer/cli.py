@@ -224,14 +224,14 @@ def cmd_colorize(args: argparse.Namespace) -> int:
 
 def _read_hints(args: argparse.Namespace) -> list:
     """The --hints file: a JSON list of {"x": .., "y": .., "color": "#rrggbb"} for one photo."""
-    from colorizer.hints import read_hints_json
+    from colorizer.hints import read_hints_file
 
     if len(args.inputs) != 1 or Path(args.inputs[0]).is_dir():
         raise ValueError("--hints gives points on one photo: pass exactly one input file")
     path = Path(args.hints)
     if not path.is_file():
         raise FileNotFoundError(f"--hints: {path} does not exist")
-    return read_hints_json(path.read_text())
+    return read_hints_file(path)  # size-checked before it is read; a bad file is one line
 
 
 def _default_model() -> str:
@@ -291,6 +291,7 @@ def results_table(entries) -> str:
     ``schema.ZOO_TABLE`` from each weight folder's main evaluation, with the ab MSE of each
     further evaluation (a second validation set) after the first; then a line per evaluation
     on its data and baselines."""
+    from colorizer.jsonfiles import read_json
     from colorizer.schema import BY_KEY, ZOO_TABLE, evaluation_name, markdown_row, short
     from colorizer.zoo import default_pretrained
 
@@ -300,7 +301,7 @@ def results_table(entries) -> str:
     more: list[str] = []  # the further evaluations' names, in order of appearance
     for entry in entries:
         metrics_file = entry.path / "metrics.json" if entry.path is not None else None
-        metrics = (json.loads(metrics_file.read_text())
+        metrics = (read_json(metrics_file)
                    if metrics_file is not None and metrics_file.is_file() else {})
         evaluation = metrics.get("evaluation", {})
         results = evaluation.get("results", {})

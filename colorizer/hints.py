@@ -170,6 +170,8 @@ USER_PATCH = 3
 # made (256 x 128 x 128 floats: 16 MB), so an API call with millions of points cannot exhaust
 # memory. Training simulates at most HintSampler.max_points (64).
 MAX_HINTS = 256
+# The most bytes of hints JSON read (256 hints take about 13 kB).
+MAX_HINTS_BYTES = 1_000_000
 
 
 def parse_colour(colour) -> tuple[int, int, int]:
@@ -224,22 +226,34 @@ def check_point(x, y, width: int, height: int) -> tuple[float, float]:
     """(x, y) as floats when the point lies on a ``width`` x ``height`` photo (x to the right,
     y down, 0-based); ValueError otherwise."""
     for name, value, limit in (("x", x, width), ("y", y, height)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-                or not 0 <= value < limit:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise ValueError(f"{name} must be a number of pixels, got {value!r} "
+                             f"({type(value).__name__})")
+        if not 0 <= value < limit:
             raise ValueError(f"{name} = {value!r} is outside the photo (0 <= {name} < {limit})")
     return float(x), float(y)
 
 
-def read_hints_json(text: str) -> list[dict]:
-    """Hints as the CLI and the web API take them: a JSON list of {"x", "y", "color"}."""
-    import json
+def read_hints_json(text: str | bytes) -> list[dict]:
+    """Hints as the CLI and the web API take them: a JSON list of {"x", "y", "color"}, at most
+    :data:`MAX_HINTS_BYTES` (ValueError otherwise, one line)."""
+    from colorizer.jsonfiles import parse_json
 
-    try:
-        hints = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"hints are not valid JSON: {error}") from None
+    return _hint_list(parse_json(text, "hints", max_bytes=MAX_HINTS_BYTES, plural=True),
+                      "hints")
+
+
+def read_hints_file(path) -> list[dict]:
+    """:func:`read_hints_json` of a file, its size checked before it is read; errors name it."""
+    from colorizer.jsonfiles import read_json
+
+    return _hint_list(read_json(path, max_bytes=MAX_HINTS_BYTES), f"{path}: hints")
+
+
+def _hint_list(hints, name: str) -> list[dict]:
     if not isinstance(hints, list):
-        raise ValueError('hints must be a JSON list of {"x": .., "y": .., "color": "#rrggbb"}')
+        raise ValueError(f'{name} must be a JSON list of {{"x": .., "y": .., "color": '
+                         '"#rrggbb"}')
     return hints
 
 

@@ -19,6 +19,7 @@ This module imports no TensorFlow: a ``Colorizer`` trains under Keras on JAX too
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,11 @@ from colorizer.models.registry import ModelSpec, build_network, model_defaults
 
 # Resized copies (render sizes) kept per model; each holds a full copy of the weights.
 RESIZED_CACHE = 4
+# The largest render size (``size=``) of a fully convolutional model. The network takes far
+# more memory for each pixel it sees than the photo does (size=4096, 16.8 million render pixels,
+# peaked at 15 GB: about 900 bytes a pixel), so the render size's square has its own bound:
+# 1024 px (about 1 GB, as much as a photo at the 40 MP default max_pixels takes).
+MAX_RENDER_SIZE = 1024
 
 
 class Colorizer:
@@ -157,11 +163,20 @@ class Colorizer:
         """This model rendering at a square input of ``size`` px, sharing its weights' values.
 
         Fully convolutional models (``spec.resizable``) work at multiples of
-        ``spec.size_multiple``; the others only at their training size (ValueError otherwise).
-        The last few copies are kept (each holds a copy of the weights).
+        ``spec.size_multiple`` up to :data:`MAX_RENDER_SIZE` (its memory grows with the size's
+        square); the others only at their training size (ValueError otherwise). The last few
+        copies are kept (each holds a copy of the weights).
         """
         if size is None:
             return self
+        if self.spec.resizable and not isinstance(size, bool) and isinstance(size, numbers.Real) \
+                and size != self.image_size and not 0 < size <= MAX_RENDER_SIZE:
+            multiple = self.spec.size_multiple
+            raise ValueError(f"size={size} is outside the render sizes of this "
+                             f"{self.architecture}: {multiple} to {MAX_RENDER_SIZE} px, a "
+                             f"multiple of {multiple} "
+                             f"(its square, {MAX_RENDER_SIZE ** 2:,} pixels at most, bounds "
+                             "the memory the network takes)")
         size = self.spec.check_size(size)
         if size == self.image_size:
             return self

@@ -10,6 +10,7 @@ from colorizer.models import model_description
 from colorizer.models.heads import HEAD_CARD_TEXT
 from colorizer.quantization import TEMPERATURE
 from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
+from colorizer.jsonfiles import read_json
 from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
 from colorizer.schema import METRICS, evaluation_name, markdown_row
 
@@ -129,7 +130,7 @@ def _hints_section(folder: Path) -> str:
         return ""
     from colorizer.evaluate_hints import format_table
 
-    summary = json.loads(path.read_text())
+    summary = read_json(path)
     curves = f"\n\n![hint curves]({HINT_CURVES_NAME})" if (folder / HINT_CURVES_NAME).is_file() \
         else ""
     return (
@@ -171,7 +172,7 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
     folder = Path(folder)
     config = read_config(folder)
     metrics_file = folder / METRICS_NAME
-    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+    metrics = read_json(metrics_file) if metrics_file.is_file() else {}
     dataset = metrics.get("dataset", "flickr8k")
     eval_results = []
     for evaluation in _evaluations(metrics):

@@ -10,6 +10,8 @@ folder is ever executed.
 from __future__ import annotations
 
 import json
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from colorizer.folders import (  # noqa: F401  (re-exported: the folder's file n
     WEIGHTS_NAME,
     resolve_model_folder,
 )
+from colorizer.jsonfiles import read_json
 from colorizer.model import Colorizer
 from colorizer.model_config import MAX_CONFIG_BYTES, check_model_config
 from colorizer.models import ModelSpec, build_network
@@ -94,12 +97,7 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     path = Path(folder) / CONFIG_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{folder} is not a model folder: {CONFIG_NAME} is missing")
-    if path.stat().st_size > MAX_CONFIG_BYTES:
-        raise ValueError(f"{path} is {path.stat().st_size:,} bytes, too large for a config")
-    try:
-        config = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    config = read_json(path, max_bytes=MAX_CONFIG_BYTES)
     if isinstance(config, dict):
         missing = {"architecture", "args"} - set(config)
         if missing:
@@ -111,6 +109,25 @@ def read_config(folder: str | Path) -> dict[str, Any]:
             f"{color.normalization()}"
         )
     return config
+
+
+def _weights_error(weights: Path, built: str, error: Exception) -> str:
+    """Keras' (or h5py's) error for a weights file that does not load, on one line: for tensors
+    of other shapes, the first that does not fit and its two shapes, not the dump of its values
+    that Keras' message holds."""
+    text = str(error)
+    variable = re.search(r"<Variable path=([^,>]+), shape=(\([^)]*\))", text)
+    received = re.search(r"value\.shape=(\([^)]*\))", text)
+    if variable and received:
+        total = re.search(r"A total of (\d+) objects could not be loaded", text)
+        more = f"; {total.group(1)} layers do not fit" if total and total.group(1) != "1" else ""
+        return (f"{weights} does not fit the architecture in {CONFIG_NAME} ({built}; layer "
+                f"{variable.group(1)}: expected shape {variable.group(2)}, got "
+                f"{received.group(1)}{more})")
+    first = next((line.strip() for line in text.splitlines() if line.strip()),
+                 type(error).__name__)
+    first = first if len(first) <= 300 else first[:297] + "..."
+    return f"{weights} cannot be loaded into the architecture in {CONFIG_NAME} ({built}): {first}"
 
 
 def load_pretrained(folder: str | Path) -> Colorizer:
@@ -131,12 +148,16 @@ def load_pretrained(folder: str | Path) -> Colorizer:
     spec = ModelSpec(architecture, args)
     spec = dataclasses.replace(spec, args=spec.offline_args)
     network = build_network(spec)
-    try:
-        network.load_weights(weights)
-    except Exception as error:  # noqa: BLE001  (h5py and Keras raise many kinds for a bad file)
-        raise ValueError(
-            f"{weights} does not match a {architecture} built with {config['args']}: {error}"
-        ) from None
+    # Keras warns once a layer while it tries another way to fit a file that does not fit: those
+    # warnings are shown only when the weights load (the error says what went wrong).
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            network.load_weights(weights)
+        except Exception as error:  # noqa: BLE001  (h5py and Keras raise many kinds for a bad file)
+            raise ValueError(_weights_error(weights, f"{architecture} {config['args']}", error)
+                             ) from None
+    for warning in caught:
+        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     prior = load_prior(folder / PRIOR_NAME) if (folder / PRIOR_NAME).is_file() else None
     # The spec keeps the arguments as saved (e.g. weights="imagenet": how it was first built).
     return Colorizer(network, ModelSpec(architecture, args, prior, config.get("temperature")))

@@ -36,12 +36,14 @@ from keras import ops
 from colorizer import color
 from colorizer.atomic import write_text
 from colorizer.folders import PRIOR_NAME  # noqa: F401  (its file name in a model folder)
+from colorizer.jsonfiles import read_json
 
 GRID = 10.0  # bin size in Lab units
 SIGMA = 5.0  # Gaussian of the soft-encoding and of the prior smoothing (Lab units)
 NEIGHBOURS = 5  # bins each ground-truth colour is soft-encoded onto (the paper's choice)
 REBALANCE_LAMBDA = 0.5  # mix of prior and uniform distribution in the rebalancing weights
 TEMPERATURE = 0.38  # the paper's annealed-mean temperature
+MAX_PRIOR_BYTES = 1_000_000  # a prior.json is about 14 kB (261 bins)
 
 
 @functools.lru_cache(maxsize=4)
@@ -208,12 +210,15 @@ def load_prior(path: str | Path) -> np.ndarray:
     """Read a prior written by :func:`save_prior`, checking it is over this version's bins."""
     path = Path(path)
     try:
-        record = json.loads(path.read_text())
+        record = read_json(path, max_bytes=MAX_PRIOR_BYTES)
         prior = np.asarray(record["prior"], np.float64)
         bins = np.asarray(record["bins"], np.float32)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{path} is not a colour prior file: {error}") from None
     if bins.shape != ab_bins().shape or not np.allclose(bins, ab_bins()):
         raise ValueError(f"{path} holds a prior over other bins ({len(bins)}) than these "
                          f"({len(ab_bins())})")
+    if prior.shape != (len(bins),):
+        raise ValueError(f"{path} is not a colour prior file: its prior has shape {prior.shape}, "
+                         f"its bins need ({len(bins)},)")
     return prior

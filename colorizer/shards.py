@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import sys
 from pathlib import Path
 from typing import ClassVar
@@ -34,7 +33,10 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
+from colorizer.jsonfiles import read_json
+
 INDEX = "index.json"
+MAX_INDEX_BYTES = 10_000_000  # an index lists a few hundred shards: tens of kB
 SHUFFLE_WINDOW = 4  # shards whose photos are shuffled together within an epoch
 PRIOR_PHOTOS = 5_000  # training photos the colour prior is computed from
 
@@ -138,10 +140,7 @@ def shard_folder(data: str | Path) -> Path | None:
 def read_index(folder: Path) -> dict:
     """A shards folder's index.json, checked."""
     path = folder / INDEX
-    try:
-        index = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    index = read_json(path, max_bytes=MAX_INDEX_BYTES)  # size-checked; errors are one line
     if not (isinstance(index, dict) and isinstance(index.get("pixels"), int)
             and isinstance(index.get("splits"), dict)):
         raise ValueError(f"{path} must hold {{\"pixels\": SIDE, \"splits\": {{NAME: [shards]}}}}")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from colorizer.folders import CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME, is_temperature
+from colorizer.jsonfiles import read_json
 from colorizer.schema import METRICS, SUMMARY, labelled, short
 
 # The shipped zoo lives next to the package in a source checkout (pip install -e .).
@@ -30,6 +31,7 @@ DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_MANIFEST = Path(__file__).resolve().parent / "zoo.json"
 # What `colorizer publish` copies into a manifest entry from the weight folder's config.json.
 FOLDER_FIELDS = ("architecture", "head", "image_size", "params", "hints", "temperature")
+MAX_MANIFEST_BYTES = 10_000_000  # the shipped manifest is about 7 kB for 7 models
 
 
 def weights_dir() -> Path:
@@ -47,11 +49,11 @@ def read_manifest(path: str | Path | None = None) -> dict[str, Any]:
     path = Path(path) if path is not None else manifest_path()
     if not path.is_file():
         raise FileNotFoundError(f"zoo manifest {path} not found (COLORIZER_ZOO)")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"zoo manifest {path} is not valid JSON: {error}") from None
-    if not isinstance(manifest.get("models"), list) or any(
+    try:  # size-checked before it is read; too large, too deep or not JSON: one line
+        manifest = read_json(path, max_bytes=MAX_MANIFEST_BYTES)
+    except ValueError as error:
+        raise ValueError(f"zoo manifest {error}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), list) or any(
             not isinstance(model, dict) or not model.get("name") or not model.get("repo")
             for model in manifest["models"]):
         raise ValueError(f"zoo manifest {path}: expected \"models\", a list of entries each with "

@@ -32,6 +32,8 @@ def test_user_points_are_in_model_pixels_with_the_colours_chroma():
 @pytest.mark.parametrize(("hint", "message"), [
     ((200, 5, "#ff0000"), "x = 200 is outside the photo"),
     ((5, -1, "#ff0000"), "y = -1 is outside the photo"),
+    ({"x": "10", "y": 2, "color": "#ff0000"}, r"x must be a number of pixels, got '10' \(str\)"),
+    ((5, None, "#ff0000"), r"y must be a number of pixels, got None"),
     ((5, 5, "red"), "'#rrggbb'"),
     ((5, 5, "#ff00zz"), "'#rrggbb'"),
     ((5, 5, (256, 0, 0)), "three integers 0..255"),

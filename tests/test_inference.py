@@ -121,6 +121,22 @@ def test_render_size_for_fully_convolutional_models():
                                np.asarray(bigger.network(big))[0, 32, 32], atol=1e-4)
 
 
+def test_render_size_is_bounded_before_any_work(tmp_path):
+    """size=100000 (size=4096 peaked at 15 GB) is one ValueError naming the range, raised before
+    the photo is read (the path does not exist) or a network of that size is built."""
+    from colorizer.model import MAX_RENDER_SIZE
+
+    cnn = create_model("cnn", image_size=32, width=0.125)
+    for size in (100000, 4096, MAX_RENDER_SIZE + 8):
+        with pytest.raises(ValueError) as caught:
+            cnn.colorize(tmp_path / "missing.png", size=size)
+        message = str(caught.value)
+        assert not isinstance(caught.value, ImageError) and len(message.splitlines()) == 1
+        assert f"size={size} is outside the render sizes" in message
+        assert f"8 to {MAX_RENDER_SIZE} px" in message
+    assert colorize(colourful_image(0, (50, 40)), cnn, size=MAX_RENDER_SIZE // 8).size == (50, 40)
+
+
 def test_render_size_is_refused_where_weights_depend_on_it(model):
     with pytest.raises(ValueError, match="only works at its training size 32"):
         colorize(colourful_image(0), model, size=64)

@@ -104,6 +104,34 @@ def test_a_config_without_weights_never_downloads(tmp_path, monkeypatch):
     assert load_pretrained(folder).count_params() == model.count_params()
 
 
+def test_weights_of_other_shapes_are_one_line(tmp_path, capsys):
+    """A crafted weight folder: config.json says one width, model.weights.h5 holds another's
+    tensors. Loading says which layer and both shapes in one line, with no tensor dumps (Keras'
+    own message is 33 lines) and none of Keras' warnings about its fallback."""
+    import warnings
+
+    small = save_pretrained(create_model("cnn", image_size=32, width=0.125), tmp_path / "x")
+    wide = save_pretrained(create_model("cnn", image_size=32, width=0.25), tmp_path / "wide")
+    (small / "model.weights.h5").write_bytes((wide / "model.weights.h5").read_bytes())
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(ValueError) as error:
+        warnings.simplefilter("always")
+        load_pretrained(small)
+    message = str(error.value)
+    assert len(message.splitlines()) == 1 and len(message) < 400, message
+    assert message.startswith(f"{small / 'model.weights.h5'} does not fit the architecture in "
+                              "config.json (cnn ")
+    assert "layer conv1_1/kernel: expected shape (3, 3, 1, 8), got (3, 3, 1, 16)" in message
+    assert not [w for w in caught if "Skipping" in str(w.message)]
+    Image.new("L", (16, 16)).save(tmp_path / "photo.png")
+    assert main(["colorize", str(tmp_path / "photo.png"), "-o", str(tmp_path / "out"),
+                 "--model", str(small)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "does not fit the architecture" in error
+    (small / "model.weights.h5").write_bytes(b"not HDF5")
+    with pytest.raises(ValueError, match="cannot be loaded into the architecture in config.json"):
+        load_pretrained(small)
+
+
 def test_the_cli_says_what_is_wrong_in_one_line(folder, tmp_path, capsys):
     crafted = _crafted(folder, tmp_path, _set(["args", "width"], 1e9))
     Image.new("L", (16, 16)).save(tmp_path / "photo.png")
