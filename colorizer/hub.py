@@ -17,9 +17,9 @@ means the Hub, even where a local folder ``user/name`` exists.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import warnings
@@ -28,9 +28,7 @@ from typing import TYPE_CHECKING
 
 from colorizer.folders import (
     CARD_NAME,
-    CONFIG_NAME,
     FOLDER_FILES,
-    METRICS_NAME,
     WEIGHTS_NAME,
     resolve_model_folder,
 )
@@ -125,39 +123,40 @@ def _bound_timeouts(request) -> None:
     huggingface_hub passes ``timeout=None`` for its API calls (repo_info, the first step of a
     download), which overrides any client default, so the bound is set on each request.
     """
-    import httpx
-
     if _cancelled():
-        raise httpx.TimeoutException("the Hub call's deadline has passed", request=request)
+        raise _http_module(request).TimeoutException("the Hub call's deadline has passed",
+                                                     request=request)
     timeouts = dict(request.extensions.get("timeout") or {})
     request.extensions["timeout"] = {
         key: hub_timeout() if timeouts.get(key) is None else timeouts[key] for key in _TIMEOUT_KEYS}
 
 
-class _CutOffStream:
-    """A response body that stops at its next chunk once its call's deadline has passed."""
-
-    def __init__(self, stream, cancelled: threading.Event):
-        self.stream, self.cancelled = stream, cancelled
-
-    def __iter__(self):
-        import httpx
-
-        for chunk in self.stream:
-            if self.cancelled.is_set():
-                raise httpx.ReadTimeout("the Hub call's deadline has passed")
-            yield chunk
-
-    def close(self) -> None:
-        self.stream.close()
+def _http_module(message):
+    """The HTTP library of a request or response (huggingface_hub 1.x uses httpx, 2.x httpx2,
+    which have the same API)."""
+    return sys.modules[type(message).__module__.split(".")[0]]
 
 
 def _cut_off_when_cancelled(response) -> None:
-    """httpx response hook: the body of a deadline-bound call's response is cut off at the
-    deadline (see within_deadline)."""
+    """httpx response hook: the body of a deadline-bound call's response is cut off at its next
+    chunk once the deadline has passed (see within_deadline)."""
     cancelled = getattr(_call, "cancelled", None)
-    if cancelled is not None:
-        response.stream = _CutOffStream(response.stream, cancelled)
+    http = _http_module(response)
+    if cancelled is None or not isinstance(response.stream, http.SyncByteStream):
+        return
+    stream = response.stream
+
+    class CutOff(http.SyncByteStream):
+        def __iter__(self):
+            for chunk in stream:
+                if cancelled.is_set():
+                    raise http.ReadTimeout("the Hub call's deadline has passed")
+                yield chunk
+
+        def close(self) -> None:
+            stream.close()
+
+    response.stream = CutOff()
 
 
 def bound_hub_timeouts() -> None:
@@ -304,8 +303,9 @@ def push_to_hub(model_or_folder: Colorizer | str | Path, repo_id: str, *,
     model.weights.h5 and, when present, prior.json, metrics.json and curves.png) and a model card.
     """
     from colorizer.model import Colorizer
-    from colorizer.model_card import write_model_card
+    from colorizer.model_card import CARD_MARK, write_model_card
     from colorizer.pretrained import read_config, save_pretrained
+    from colorizer.public import check_public, make_public
 
     with tempfile.TemporaryDirectory() as staging:
         folder = Path(staging) / "model"
@@ -320,13 +320,11 @@ def push_to_hub(model_or_folder: Colorizer | str | Path, repo_id: str, *,
             for name in FOLDER_FILES:
                 if (source / name).is_file():
                     shutil.copy2(source / name, folder / name)
-        for name in (CONFIG_NAME, METRICS_NAME):  # no local paths of this machine go public
-            if (folder / name).is_file():
-                record = json.loads((folder / name).read_text())
-                (folder / name).write_text(json.dumps(public_record(record), indent=2,
-                                                      sort_keys=True) + "\n")
-        if not (folder / CARD_NAME).is_file():
-            write_model_card(folder, repo_id=repo_id)
+        make_public(folder)  # no local paths of this machine go public
+        card = folder / CARD_NAME
+        if not card.is_file() or CARD_MARK in card.read_text(encoding="utf-8", errors="replace"):
+            write_model_card(folder, repo_id=repo_id)  # ours: anew, from the public records
+        check_public(folder)  # a hand-written card, or a path outside the path fields
         return commit_folder(folder, repo_id, private=private, token=token,
                              commit_message=commit_message).commit_url
 
@@ -360,30 +358,3 @@ def commit_folder(folder: Path, repo_id: str, *, private: bool = False, token: s
         why = (f"no answer within {hub_timeout():g} s, COLORIZER_HUB_TIMEOUT"
                if _is_timeout(error) else f"{type(error).__name__}: {error}")
         raise HubError(f"cannot push to {repo_id} ({why})") from None
-
-
-# Fields of a training record (TrainConfig, export's record, an evaluation) that hold paths.
-PATH_FIELDS = ("data", "output", "init_from", "prior", "run")
-
-
-def _public_path(value: str) -> str:
-    """A path of this machine reduced to its last part (``/home/me/photos`` -> ``photos``);
-    zoo names and Hub repo ids are kept."""
-    if not value or find_pretrained(value) is not None:
-        return value
-    path = Path(value)
-    if path.is_absolute() or value.startswith((".", "~")) or path.expanduser().exists():
-        return path.name
-    if _looks_like_repo_id(value) or os.sep not in value:
-        return value
-    return path.name
-
-
-def public_record(record):
-    """A copy of a config.json / metrics.json with every path field reduced by _public_path."""
-    if isinstance(record, dict):
-        return {key: _public_path(value) if key in PATH_FIELDS and isinstance(value, str)
-                else public_record(value) for key, value in record.items()}
-    if isinstance(record, list):
-        return [public_record(value) for value in record]
-    return record

@@ -14,6 +14,7 @@ from colorizer.jsonfiles import read_json
 from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
 from colorizer.schema import METRICS, evaluation_name, markdown_row
 
+CARD_MARK = "Part of the `colorizer` model zoo"  # a card this module wrote (and may write anew)
 TEMPLATE = """---
 {{ card_data }}
 ---

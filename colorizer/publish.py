@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from colorizer.folders import CARD_NAME, CONFIG_NAME, FOLDER_FILES, WEIGHTS_NAME
+from colorizer.public import check_public, make_public
 from colorizer.zoo import FOLDER_FIELDS, folder_fields, read_manifest, weights_dir, write_manifest
 
 # The config.json keys that go to the Hub (those loading, the zoo and the model card read).
@@ -41,8 +42,9 @@ def stage(folder: Path, staging: Path, repo_id: str) -> Path:
     config = json.loads((folder / CONFIG_NAME).read_text())
     (staging / CONFIG_NAME).write_text(
         json.dumps(public_config(config, repo_id), indent=2, sort_keys=True) + "\n")
+    make_public(staging)  # metrics.json and the hint metrics name local folders too
     write_model_card(staging, repo_id=repo_id)
-    return staging
+    return check_public(staging)
 
 
 def _entry(manifest: dict[str, Any], name: str) -> dict[str, Any]:
