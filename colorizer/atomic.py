@@ -120,31 +120,84 @@ def remove_partial_files(folder: str | Path, name: str | None = None) -> list[Pa
     return removed
 
 
+def partial_folders(path: str | Path) -> list[Path]:
+    """The temp folders :func:`atomic_folder` made for ``path`` (``.<name>.partial-*``)."""
+    path = Path(path)
+    prefix = f".{path.name}{PARTIAL}"
+    if not path.parent.is_dir():
+        return []
+    return sorted(p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.is_dir())
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap the names of two existing paths in one step; False where the system or the file
+    system cannot (then nothing happened).
+
+    Linux has ``renameat2(..., RENAME_EXCHANGE)`` (glibc 2.28+, most local file systems),
+    macOS ``renamex_np(..., RENAME_SWAP)``; Python exposes neither, so they are called through
+    ctypes.
+    """
+    if os.name != "posix":
+        return False
+    import ctypes
+    import errno
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return False
+    names = [ctypes.c_char_p(os.fsencode(first)), ctypes.c_char_p(os.fsencode(second))]
+    if hasattr(libc, "renameat2"):
+        at_fdcwd, rename_exchange = -100, 2
+        result = libc.renameat2(at_fdcwd, names[0], at_fdcwd, names[1], rename_exchange)
+    elif hasattr(libc, "renamex_np"):
+        rename_swap = 2
+        result = libc.renamex_np(names[0], names[1], rename_swap)
+    else:
+        return False
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # this file system (or kernel) cannot swap
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
 @contextlib.contextmanager
 def atomic_folder(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield an empty temp folder next to ``path``; on success it takes ``path``'s place.
 
-    With ``overwrite`` an existing ``path`` is replaced (it is moved aside first and removed
-    once the new folder is in place); otherwise an existing ``path`` is an error. On an error,
-    or a kill, ``path`` keeps its old contents; a killed writer's temp folder is removed by the
-    next call for the same ``path``.
+    With ``overwrite`` an existing ``path`` is replaced with no moment at which the name is
+    missing: the new folder and the old one swap names in one step (:func:`_exchange`) and the
+    old one, now under the temp name, is removed. (A pointer, ``path`` a symlink renamed over
+    to each new version, would be gap-free too, but would turn weight folders that git, the Hub
+    upload and people see as plain folders into links.) Where no swap is offered (Windows, some
+    network file systems) the old folder is renamed aside and the new one into place, a window
+    of two renames; a kill in it leaves the old folder aside, which the next call for ``path``
+    puts back. Without ``overwrite`` an existing ``path`` is an error. On an error, or a kill,
+    ``path`` keeps its old contents; a killed writer's temp folders (hidden, so that the zoo
+    lists none of them) are removed by the next call for the same ``path``.
     """
     path = Path(path)
+    stale = partial_folders(path)
+    aside = [p for p in stale if p.name.startswith(f".{path.name}{PARTIAL}old-")]
+    if aside and not path.exists():  # a kill between the two renames of the fallback
+        os.replace(aside[0], path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}{PARTIAL}*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    for folder in partial_folders(path):
+        shutil.rmtree(folder, ignore_errors=True)
     temp = path.with_name(f".{path.name}{PARTIAL}{secrets.token_hex(4)}")
     temp.mkdir()  # the usual permissions, not mkdtemp's owner-only ones
     try:
         yield temp
-        if path.exists():
+        if not path.exists():
+            os.replace(temp, path)
+        elif not _exchange(temp, path):  # swapped: temp now holds the old folder
             old = path.with_name(f".{path.name}{PARTIAL}old-{secrets.token_hex(4)}")
             os.replace(path, old)
             os.replace(temp, path)
             shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(temp, path)
     finally:
         shutil.rmtree(temp, ignore_errors=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ import dataclasses
 import keras
 
 from colorizer import __version__, color
-from colorizer.atomic import PARTIAL, atomic_path, remove_partial_files, write_text
+from colorizer.atomic import (PARTIAL, atomic_folder, atomic_path, is_partial,
+                              remove_partial_files, write_text)
 from colorizer.folders import (  # noqa: F401  (re-exported: the folder's file names)
     CARD_NAME,
     CONFIG_NAME,
@@ -43,14 +45,17 @@ def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, An
                     ) -> Path:
     """Write ``model`` as a model folder; ``extra`` entries are added to config.json.
 
-    Each file is replaced atomically and config.json comes last, so a kill at any instant
-    leaves a folder that loads: the old model, or the new weights under the old config (which
-    describes the same architecture). Temp files of an earlier, killed save are removed.
+    A folder that holds a model already is replaced as a whole
+    (:func:`colorizer.atomic.atomic_folder`: the new folder is assembled beside it, then the two
+    swap names in one step), so a kill at any instant leaves the old model or the new one, never
+    new weights under the old config (which, for another architecture, loads as neither). Its
+    other files are carried over, except the old model's metrics, curves and card when the new
+    model is a different one (architecture, build arguments or size). Into a new folder, or one
+    holding no model, each file is written atomically and config.json last. Temp files and
+    folders of an earlier, killed save are removed.
     """
     spec = model.spec
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    remove_partial_files(folder)
     config = {
         "architecture": spec.architecture,
         "args": spec.args,
@@ -62,11 +67,42 @@ def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, An
     }
     if spec.temperature is not None:
         config["temperature"] = spec.temperature
-    _save_weights_only(model.network, folder / WEIGHTS_NAME)
-    if spec.prior is not None:
-        save_prior(spec.prior, folder / PRIOR_NAME)
-    write_text(folder / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
+    old = _model_config(folder)
+    if old is None:
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_partial_files(folder)
+        _write_model(model, folder, config)
+        return folder
+    same = all(old.get(key) == json.loads(json.dumps(config[key]))
+               for key in ("architecture", "args", "image_size"))
+    written = (CONFIG_NAME, WEIGHTS_NAME, PRIOR_NAME)  # the old prior goes with the old model
+    with atomic_folder(folder, overwrite=True) as staging:
+        for item in folder.iterdir():
+            if is_partial(item) or item.name in (written if same else FOLDER_FILES):
+                continue
+            if item.is_dir():
+                shutil.copytree(item, staging / item.name, symlinks=True)
+            else:
+                shutil.copy2(item, staging / item.name, follow_symlinks=False)
+        _write_model(model, staging, config)
     return folder
+
+
+def _model_config(folder: Path) -> dict[str, Any] | None:
+    """The config.json of the model ``folder`` holds, or None (no folder, or no model in it)."""
+    try:
+        config = read_json(folder / CONFIG_NAME, max_bytes=MAX_CONFIG_BYTES)
+    except (OSError, ValueError):
+        return None
+    return config if isinstance(config, dict) and "architecture" in config else None
+
+
+def _write_model(model: Colorizer, folder: Path, config: dict[str, Any]) -> None:
+    """The weights, the prior (classification) and config.json, each atomically, config last."""
+    _save_weights_only(model.network, folder / WEIGHTS_NAME)
+    if model.spec.prior is not None:
+        save_prior(model.spec.prior, folder / PRIOR_NAME)
+    write_text(folder / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def _save_weights_only(model: keras.Model, path: Path) -> None:

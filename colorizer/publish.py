@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from colorizer.folders import CARD_NAME, CONFIG_NAME, FOLDER_FILES, WEIGHTS_NAME
 from colorizer.public import check_public, make_public
-from colorizer.zoo import FOLDER_FIELDS, folder_fields, read_manifest, weights_dir, write_manifest
+from colorizer.zoo import (FOLDER_FIELDS, folder_fields, read_manifest, weight_folders,
+                           weights_dir, write_manifest)
 
 # The config.json keys that go to the Hub (those loading, the zoo and the model card read).
 PUBLIC_CONFIG_KEYS = ("architecture", "args", "image_size", "normalization", "colorizer_version",
@@ -77,12 +78,13 @@ def publish(names: list[str] | None = None, *, owner: str | None = None, push: b
     (e.g. after ``colorizer evaluate --record-in``); nothing is sent.
     """
     root = weights_dir()
-    available = sorted(p.name for p in root.iterdir() if (p / CONFIG_NAME).is_file()) \
-        if root.is_dir() else []
-    names = list(names or available)
+    names = list(names or weight_folders(root))  # not the hidden temp folders of a killed write
     if not names:
         raise FileNotFoundError(f"no weight folders in {root} to publish")
     for name in names:
+        if name.startswith("."):
+            raise ValueError(f"{root / name} is a hidden temp folder (an export or save cut "
+                             "short), not a weight folder; export again to make the folder")
         if not (root / name / WEIGHTS_NAME).is_file():
             raise FileNotFoundError(f"{root / name / WEIGHTS_NAME} is missing; nothing to publish "
                                     f"for {name}")

@@ -39,6 +39,17 @@ def weights_dir() -> Path:
     return Path(os.environ.get("COLORIZER_WEIGHTS", DEFAULT_WEIGHTS_DIR))
 
 
+def weight_folders(root: Path | None = None) -> dict[str, Path]:
+    """The weight folders in ``root`` (default :func:`weights_dir`) by name: each folder holding
+    a config.json, except hidden ones (``.NAME.partial-*``: an export or a save in progress, or
+    cut short by a kill, see :func:`colorizer.atomic.atomic_folder`)."""
+    root = weights_dir() if root is None else Path(root)
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir())
+            if not p.name.startswith(".") and (p / CONFIG_NAME).is_file()}
+
+
 def manifest_path() -> Path:
     """The zoo manifest (``COLORIZER_ZOO`` overrides)."""
     return Path(os.environ.get("COLORIZER_ZOO", DEFAULT_MANIFEST))
@@ -160,9 +171,7 @@ def list_pretrained() -> list[PretrainedModel]:
     >>> [m.name for m in list_pretrained()]  # doctest: +SKIP
     ['autoencoder.flickr8k_128', ...]
     """
-    root = weights_dir()
-    folders = ({p.name: p for p in root.iterdir() if (p / CONFIG_NAME).is_file()}
-               if root.is_dir() else {})
+    folders = weight_folders()
     manifest = read_manifest()
     owner = manifest["owner"]
     entries = {}

@@ -124,6 +124,94 @@ def test_atomic_folder(tmp_path):
     assert oct((tmp_path / "w").stat().st_mode & 0o777) != oct(0o700)  # not mkdtemp's
 
 
+def _watch_the_name(monkeypatch, path):
+    """Record, after each rename and removal, whether ``path`` (a folder with x) is there."""
+    seen = []
+    for owner, name in ((os, "replace"), (os, "rename"), (shutil, "rmtree")):
+        def wrapped(*args, _original=getattr(owner, name), **kwargs):
+            result = _original(*args, **kwargs)
+            seen.append((path / "x").is_file())
+            return result
+        monkeypatch.setattr(owner, name, wrapped)
+    return seen
+
+
+def test_atomic_folder_replaces_with_no_moment_missing(tmp_path, monkeypatch):
+    target = tmp_path / "w"
+    with atomic_folder(target) as staging:
+        (staging / "x").write_text("1")
+    seen = _watch_the_name(monkeypatch, target)
+    with atomic_folder(target, overwrite=True) as staging:
+        (staging / "x").write_text("2")
+    assert (target / "x").read_text() == "2" and seen and all(seen)  # swapped in one step
+    assert [p.name for p in tmp_path.iterdir()] == ["w"]
+
+
+def test_atomic_folder_without_a_swap_puts_a_folder_left_aside_back(tmp_path, monkeypatch):
+    import colorizer.atomic
+
+    monkeypatch.setattr(colorizer.atomic, "_exchange", lambda a, b: False,  # e.g. Windows
+                        raising=False)
+    target = tmp_path / "w"
+    with atomic_folder(target) as staging:
+        (staging / "x").write_text("1")
+    with atomic_folder(target, overwrite=True) as staging:
+        (staging / "x").write_text("2")
+    assert (target / "x").read_text() == "2" and [p.name for p in tmp_path.iterdir()] == ["w"]
+    # A kill between the two renames: the old folder aside, the new one still under its temp name.
+    target.rename(tmp_path / ".w.partial-old-dead")
+    (tmp_path / ".w.partial-beef").mkdir()
+    with pytest.raises(RuntimeError):
+        with atomic_folder(target, overwrite=True):
+            raise RuntimeError("failed half-way")
+    assert (target / "x").read_text() == "2" and [p.name for p in tmp_path.iterdir()] == ["w"]
+
+
+def _kill_when_config_is_written(folder, model_code):
+    """Save ``model_code``'s model over ``folder`` in a subprocess killed as config.json is to be
+    written, i.e. after the weights."""
+    script = textwrap.dedent(f"""
+        import os, signal
+        import colorizer.pretrained as pretrained
+        from colorizer import create_model
+        original = pretrained.write_text
+        def killed(path, text):
+            if str(path).endswith("config.json"):
+                os.kill(os.getpid(), signal.SIGKILL)
+            return original(path, text)
+        pretrained.write_text = killed
+        pretrained.save_pretrained({model_code}, {str(folder)!r})
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == -signal.SIGKILL, done.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_save_pretrained_over_a_different_model_leaves_the_old_or_the_new(tmp_path):
+    old = create_model("autoencoder", image_size=32)
+    folder = save_pretrained(old, tmp_path / "model")
+    (folder / "metrics.json").write_text("{}")  # the old model's evaluation
+    (folder / "notes.txt").write_text("mine")  # not a model file
+    x = np.linspace(-0.5, 0.5, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
+    expected = np.asarray(old.network(x))
+    _kill_when_config_is_written(folder, 'create_model("cnn", image_size=32, width=0.125)')
+    loaded = load_pretrained(folder)  # before: the cnn's weights under the autoencoder's config
+    assert loaded.architecture == "autoencoder"
+    np.testing.assert_array_equal(np.asarray(loaded.network(x)), expected)
+
+    new = create_model("cnn", image_size=32, width=0.125)
+    save_pretrained(new, folder)  # and the next save removes what the killed one left
+    assert load_pretrained(folder).architecture == "cnn"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.weights.h5",
+                                                        "notes.txt"]  # not the old metrics
+    save_pretrained(new, folder, extra={"epoch": 2})  # the same model: its other files stay
+    (folder / "metrics.json").write_text("{}")
+    save_pretrained(new, folder, extra={"epoch": 3})
+    assert (folder / "metrics.json").is_file() and (folder / "notes.txt").read_text() == "mine"
+
+
 # --- case 1: a kill while a checkpoint or the best model is written ---------------------------
 
 @pytest.mark.slow
@@ -152,11 +240,12 @@ def test_kill_while_the_model_folder_is_written_keeps_the_previous_model(tmp_pat
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == -signal.SIGKILL, done.stderr[-3000:]
-    assert any(is_partial(p) for p in folder.iterdir())  # the killed write's temp file
+    assert any(is_partial(p) for p in tmp_path.iterdir())  # the killed write's temp folder
     assert json.loads((folder / "config.json").read_text())["epoch"] == 1
     np.testing.assert_array_equal(np.asarray(load_pretrained(folder).network(x)), expected)
     save_pretrained(first, folder, extra={"epoch": 3})  # the next save cleans up
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.weights.h5"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
 @pytest.mark.slow

@@ -205,3 +205,33 @@ def test_no_push_records_the_figures_only(tmp_path, monkeypatch):
     assert entry["metrics"]["val_ab_mse"] == 150.0 and entry["revision"] is None
     assert entry["label"] == "Tiny" and entry["description"] == "a tiny test model"
     assert entry["params"] > 0 and entry["image_size"] == 32 and entry["hints"] is False
+
+
+def test_partial_folders_are_not_models(tmp_path, monkeypatch, capsys):
+    """A killed export or save leaves its folder half-done under a hidden temp name: `colorizer
+    list` (and so the demo's menu) and `colorizer publish` leave it out; the next write of
+    that name removes it."""
+    import shutil
+
+    from colorizer.atomic import atomic_folder
+    from colorizer.cli import main
+    from colorizer.publish import publish
+    from colorizer.zoo import list_pretrained
+
+    weights = tmp_path / "weights"
+    folder, _ = _weight_folder(weights, seed=5, secret=tmp_path)
+    for partial in (f".{NAME}.partial-dead", f".{NAME}.partial-old-beef"):
+        shutil.copytree(folder, weights / partial)  # as complete as a kill can leave it
+    zoo = write_manifest({"owner": None, "models": []}, tmp_path / "zoo.json")
+    monkeypatch.setenv("COLORIZER_ZOO", str(zoo))
+    monkeypatch.setenv("COLORIZER_WEIGHTS", str(weights))
+    assert [entry.name for entry in list_pretrained()] == [NAME]
+    assert main(["list"]) == 0
+    assert ".partial-" not in capsys.readouterr().out
+    publish(push=False, log=lambda line: None)
+    assert [model["name"] for model in read_manifest(zoo)["models"]] == [NAME]
+    with pytest.raises(ValueError, match="temp folder"):
+        publish([f".{NAME}.partial-dead"], push=False)
+    with atomic_folder(folder, overwrite=True) as staging:  # an export's next write
+        shutil.copytree(folder, staging, dirs_exist_ok=True)
+    assert sorted(p.name for p in weights.iterdir()) == [NAME]
