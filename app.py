@@ -56,8 +56,10 @@ RENDER_SIZES = (64, 512)  # slider range for models that accept other render siz
 CONCURRENCY = 2  # colorizations at once (2-core CPU: more only queues inside TensorFlow)
 QUEUE_SIZE = 64  # waiting requests beyond which new ones are refused
 KEEP_RESULTS_S = 3600  # results (ours and Gradio's cached copies) are deleted after an hour
-OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="colorizer-app-"))
-atexit.register(shutil.rmtree, OUTPUT_DIR, ignore_errors=True)  # results do not outlive us
+# Disk: the results written hold at most this much (oldest removed first), beyond those of the
+# last FRESH_RESULTS_S, which requests in progress may still be handing out.
+MAX_DISK_MB = float(os.environ.get("COLORIZER_APP_MAX_DISK_MB", 2048))
+FRESH_RESULTS_S = 30
 MAX_PIXELS = int(os.environ.get("COLORIZER_APP_MAX_PIXELS", DEFAULT_MAX_PIXELS))  # per photo
 MIN_SIDE = 8  # smallest photo side (pixels) the demo takes
 MAX_FILE_SIZE = os.environ.get("COLORIZER_APP_MAX_FILE_SIZE", "50mb")  # uploads, checked by Gradio
@@ -258,13 +260,46 @@ def keep_out_of_collections() -> None:
     gc.freeze()
 
 
+_output_dir: list[Path] = []  # the server's result folder, made on first use
+_output_lock = threading.Lock()
+
+
+def output_dir() -> Path:
+    """The folder of this server's results, inside Gradio's upload/cache folder: Gradio serves
+    a file from there as it is, where it would copy one from elsewhere (a second copy on disk
+    for an hour). Made on first use, removed at exit."""
+    with _output_lock:
+        if not _output_dir:
+            root = Path(gr.utils.get_upload_folder())
+            root.mkdir(parents=True, exist_ok=True)
+            _output_dir.append(Path(tempfile.mkdtemp(prefix="colorizer-app-", dir=root)))
+            atexit.register(shutil.rmtree, _output_dir[0], ignore_errors=True)
+    return _output_dir[0]
+
+
 def new_output_folder() -> Path:
-    """A fresh folder for one request's files; folders older than KEEP_RESULTS_S are removed."""
-    now = time.time()
-    for old in OUTPUT_DIR.iterdir():
-        if now - old.stat().st_mtime > KEEP_RESULTS_S:
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(dir=OUTPUT_DIR))
+    """A fresh folder for one request's files, after pruning the older ones (prune_results)."""
+    prune_results(output_dir(), int(MAX_DISK_MB * 2**20), KEEP_RESULTS_S, FRESH_RESULTS_S)
+    return Path(tempfile.mkdtemp(dir=output_dir()))
+
+
+def prune_results(root: Path, budget: int, keep_s: float, fresh_s: float) -> None:
+    """Remove the result folders in ``root`` older than ``keep_s``, then the oldest of the
+    others until they hold at most ``budget`` bytes; folders younger than ``fresh_s`` stay (a
+    request may be handing them out)."""
+    now, folders = time.time(), []
+    for folder in root.iterdir():
+        try:
+            age = now - folder.stat().st_mtime
+            size = sum(path.stat().st_size for path in folder.iterdir())
+        except OSError:  # removed by a concurrent request
+            continue
+        folders.append((age, size, folder))
+    total = sum(size for _, size, _ in folders)
+    for age, size, folder in sorted(folders, key=lambda item: -item[0]):  # oldest first
+        if age > keep_s or (total > budget and age > fresh_s):
+            shutil.rmtree(folder, ignore_errors=True)
+            total -= size
 
 
 def vividness_of(entry) -> int:
@@ -361,7 +396,8 @@ def input_png(image_path: str, stem: str, pixels: np.ndarray) -> Path:
         Image.fromarray(eight_bit(pixels)).save(before, compress_level=PNG_COMPRESS_LEVEL)
         return before
 
-    return _inputs.get((image_path, stem, int(time.time() // KEEP_RESULTS_S)), write)
+    before = _inputs.get((image_path, stem, int(time.time() // KEEP_RESULTS_S)), write)
+    return before if before.is_file() else write()  # (pruned for disk: written anew)
 
 
 def colorize_file(image_path: str, stem: str, model, size: int | None,

@@ -4,6 +4,7 @@
     python benchmarks/memory.py library --sizes 40 --mode L
     python benchmarks/memory.py demo                     # two concurrent 40 MP demo requests
     python benchmarks/memory.py sweep                    # demo render sizes 64..512, step 8
+    python benchmarks/memory.py cycle                    # every model through render sizes, twice
 
 ``library``: each size runs in a fresh process, which loads the model, colorizes a small photo
 (so the traced functions and allocator pools exist), then resets its peak-RSS counter (Linux
@@ -16,7 +17,9 @@ Printed: the RSS before, the peak during the call, the process's lifetime peak
 gradio_client; prints the server's RSS before, its peak (VmHWM) and its RSS afterwards, next to
 the budget app.py documents. ``sweep``: one request per render size (a cnn model, whose size
 only needs to be a multiple of 8) on a small photo; prints the server's RSS at the start and
-the end.
+the end. ``cycle``: every model of the zoo, each through the render sizes 64, 128, 256 and 512
+(a model that has one size at its own), and all of that twice; prints the server's RSS after
+each round: the second round adds nothing once every model and its render-size copies are held.
 
 Prints figures; asserts nothing. Heavy: run it with ``nice``.
 """
@@ -221,6 +224,34 @@ def sweep(args: argparse.Namespace) -> None:
     folder.rmdir()
 
 
+def cycle(args: argparse.Namespace) -> None:
+    from gradio_client import Client, handle_file
+
+    sys.path.insert(0, str(ROOT))
+    from colorizer.model import RESIZED_CACHE
+    from colorizer.zoo import list_pretrained
+
+    entries = list_pretrained()
+    folder = Path(tempfile.mkdtemp(prefix="colorizer-memory-"))
+    small = test_photo(0.25, "L", folder)
+    with Server() as server:
+        client = Client(server.url, verbose=False)
+        start = server.rss_mb()
+        print(f"server RSS at start {start:.0f} MB; {len(entries)} models, render sizes "
+              f"{args.sizes}, each model keeps at most {RESIZED_CACHE} render-size copies")
+        for round_ in (1, 2):
+            for entry in entries:
+                sizes = args.sizes if entry.architecture != "autoencoder" else [entry.image_size]
+                for size in sizes:
+                    client.predict(handle_file(str(small)), entry.name, size,
+                                   api_name="/colorize")
+            print(f"after round {round_}: server RSS {server.rss_mb():.0f} MB, peak "
+                  f"{server.rss_mb('VmHWM'):.0f} MB")
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -236,6 +267,9 @@ def main() -> None:
     two.add_argument("--mode", default="RGB", choices=["RGB", "L"])
     two.set_defaults(func=demo)
     three = commands.add_parser("sweep", help="every render size through app.py")
+    four = commands.add_parser("cycle", help="every zoo model through render sizes, twice")
+    four.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256, 512])
+    four.set_defaults(func=cycle)
     three.add_argument("--model", default="cnn.flickr8k_128")
     three.add_argument("--first", type=int, default=64)
     three.add_argument("--last", type=int, default=512)

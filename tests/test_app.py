@@ -470,10 +470,12 @@ def test_the_demo_bounds_memory_and_cleans_up_at_exit(tmp_path):
             client.predict(handle_file(str(EXAMPLE)), resizable, 100000, api_name="/colorize")
         (_, after), _ = client.predict(handle_file(str(EXAMPLE)), name, api_name="/colorize")
         assert Image.open(after).size == Image.open(EXAMPLE).size
-        assert list(temp.glob("colorizer-app-*/*/*_color.png"))
+        assert list(temp.glob("gradio/colorizer-app-*/*/*_color.png"))
+        # Written once, where Gradio serves it from: no second copy in Gradio's cache.
+        assert len(list(temp.rglob(f"{EXAMPLE.stem}_color.png"))) == 1
     finally:
         _stop(process)  # SIGTERM, as a service manager stops it
-    assert process.returncode is not None and not list(temp.glob("colorizer-app-*"))
+    assert process.returncode is not None and not list(temp.rglob("colorizer-app-*"))
 
 
 # --- colour hints, against the stand-in hint model -----------------------------------------------

@@ -1,6 +1,8 @@
-"""The demo's model cache without a server: loads of different models do not wait for each
-other; a second request for the model being loaded waits for that load (or its failure) only."""
+"""The demo's service code without a server: loads of different models do not wait for each
+other, a second request for the model being loaded waits for that load (or its failure) only;
+the results on disk are bounded in age and size."""
 
+import os
 import threading
 import time
 from types import SimpleNamespace
@@ -83,3 +85,35 @@ def test_a_failed_load_lets_the_waiting_request_try_again(zoo, monkeypatch):
     with pytest.raises(app.gr.Error, match="There is no model called"):
         app.load_model(["slow"])
     assert set(app._loading) == {"slow"}
+
+
+def _result(root, name, size, age):
+    folder = root / name
+    folder.mkdir()
+    (folder / "r_color.png").write_bytes(b"x" * size)
+    os.utime(folder, (time.time() - age,) * 2)
+    return folder
+
+
+def test_results_are_pruned_by_age_then_by_size_oldest_first(tmp_path):
+    old = _result(tmp_path, "old", 10, age=4000)
+    a = _result(tmp_path, "a", 400, age=300)
+    b = _result(tmp_path, "b", 400, age=200)
+    c = _result(tmp_path, "c", 400, age=100)
+    fresh = _result(tmp_path, "fresh", 400, age=5)  # a request may still be handing it out
+    app.prune_results(tmp_path, budget=1000, keep_s=3600, fresh_s=30)
+    assert not old.exists() and not a.exists() and not b.exists()  # 1,600 -> 800 bytes
+    assert c.exists() and fresh.exists()
+    app.prune_results(tmp_path, budget=100, keep_s=3600, fresh_s=30)
+    assert not c.exists() and fresh.exists()  # over budget, but too fresh to remove
+
+
+def test_the_result_folder_is_made_on_first_use_inside_gradio_s_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    monkeypatch.setattr(app, "_output_dir", [])
+    assert not (tmp_path / "gradio").exists()
+    folder = app.new_output_folder()
+    assert folder.parent.parent == tmp_path / "gradio" and folder.is_dir()
+    assert app.served_file(folder / "x.png") is False  # (no such file yet)
+    (folder / "x.png").write_bytes(b"x")
+    assert app.served_file(folder / "x.png")
