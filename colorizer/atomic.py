@@ -32,15 +32,20 @@ def is_partial(path: str | Path) -> bool:
     return name.startswith(".") and PARTIAL in name
 
 
+def _name_limit(folder: Path) -> int:
+    """The longest name (bytes) ``folder`` takes: NAME_MAX, 255 where unknown."""
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), no such folder yet
+        limit = None
+    return limit if isinstance(limit, int) and limit > 0 else 255
+
+
 def _temp_name(path: Path) -> str:
     """``.<stem>.partial-<random><suffixes>`` for ``path``, within the folder's limit on a
     name's bytes (NAME_MAX, 255 where unknown): the stem is shortened first, then, only if that
     is not enough, the first of several suffixes (the last ones name the format)."""
-    try:
-        limit = os.pathconf(path.parent, "PC_NAME_MAX")
-    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), no such folder yet
-        limit = None
-    limit = limit if isinstance(limit, int) and limit > 0 else 255
+    limit = _name_limit(path.parent)
     suffixes = _suffixes(path.name)
     stem = path.name[:len(path.name) - len(suffixes)]
     tag = f"{PARTIAL}{secrets.token_hex(4)}"
@@ -107,17 +112,29 @@ def remove_partial_files(folder: str | Path, name: str | None = None) -> list[Pa
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    removed = []
+    removed, limit = [], _name_limit(folder)
     for path in folder.iterdir():
-        if name is not None:
-            suffixes = _suffixes(name)
-            stem = name[:len(name) - len(suffixes)]
-            if not (path.name.startswith(f".{stem}{PARTIAL}") and path.name.endswith(suffixes)):
-                continue
+        if name is not None and not _is_temp_of(path.name, name, limit):
+            continue
         if is_partial(path) and path.is_file():
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
+
+
+def _is_temp_of(temp: str, name: str, limit: int) -> bool:
+    """Whether ``temp`` is a name :func:`_temp_name` gives ``name``'s temp files: its stem and
+    suffixes, or, for a name shortened to the limit, a start of the stem and an end of the
+    suffixes."""
+    head, tag, rest = temp.rpartition(PARTIAL)
+    suffixes = _suffixes(name)
+    stem, tail = name[:len(name) - len(suffixes)], rest.lstrip("0123456789abcdef")
+    if not tag or not head.startswith(".") or not suffixes.endswith(tail):
+        return False
+    if head[1:] == stem and tail == suffixes:
+        return True
+    shortened = len(os.fsencode(temp)) > limit - 4  # (a multi-byte character may leave 3)
+    return shortened and stem.startswith(head[1:]) and (tail or not suffixes)
 
 
 def partial_folders(path: str | Path) -> list[Path]:

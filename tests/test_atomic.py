@@ -391,3 +391,17 @@ def test_interrupted_cli_output_is_redone_on_the_next_run(tmp_path):
     assert main(cli) == 0  # b is colorized now; a is left as it is (done)
     assert Image.open(out / "b.png").size == (48, 40)
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png"]
+
+
+def test_temp_files_of_a_long_name_are_removed_at_its_next_write(tmp_path):
+    from colorizer.atomic import _temp_name, remove_partial_files
+
+    long = "x" * 250 + ".png"
+    left = tmp_path / _temp_name(tmp_path / long)  # as a killed writer leaves it
+    left.write_bytes(b"half")
+    other = tmp_path / _temp_name(tmp_path / "x.png")
+    other.write_bytes(b"another file's")
+    assert left.name != other.name and len(left.name) <= 255
+    assert remove_partial_files(tmp_path, long) == [left]
+    assert other.exists()
+    assert remove_partial_files(tmp_path, "x.png") == [other]
