@@ -186,9 +186,6 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     model = load_pretrained(folder) if folder is not None else None
     if model is not None:
         model.check_temperature(args.temperature)
-        if hints is not None and not model.has_hints:
-            raise ValueError(f"--hints: this model ({model.architecture}, built without hint "
-                             "inputs) takes no colour hints; use a hint model")
     failed = list(plan.failed)
     written = 0
     for source, target in tqdm(plan.jobs, desc="colorizing", unit="image", disable=args.quiet):

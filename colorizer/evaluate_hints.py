@@ -4,7 +4,8 @@ For each number of hints N, every photo gets N points sampled from its own groun
 fixed seed (the training simulator's patches, :class:`colorizer.hints.HintSampler` with
 ``count=N``). Two predictors are scored on the same hints:
 
-  model     the hint model's prediction
+  model     a hint model's prediction, or for any other model its colour edited by the hints
+            (:mod:`colorizer.hint_spread`, each patch a hint at its centre)
   idw_fill  the non-learned baseline: the hints' ab spread by inverse-distance weighting (the
             fill channels of the model's own hint input), over the photo's own L
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from colorizer import color, data, metrics
 from colorizer.atomic import save_figure, write_text
+from colorizer.hint_spread import points_of_maps, spread
 from colorizer.hints import HintSampler
 from colorizer.images import read_image
 from colorizer.evaluate import summary_header
@@ -53,7 +55,13 @@ def _predict(model, pixels: np.ndarray, count: int, batch_size: int, seed: int
     for lightness, ab, hints in data.make_dataset(pixels, pixels.shape[1], batch_size,
                                                   hints=sampler):
         hints = hints.numpy()
-        predictions.append(model.predict_ab(lightness.numpy(), hints=hints))
+        if model.has_hints:
+            predictions.append(model.predict_ab(lightness.numpy(), hints=hints))
+        else:  # the model's own colour, edited where the hints are
+            plain = model.predict_ab(lightness.numpy())
+            grid_l = lightness.numpy()[..., 0] * color.L_SCALE + color.L_CENTER
+            predictions.append(np.stack([spread(grid_l[k], plain[k], *points_of_maps(hints[k]))
+                                         for k in range(len(plain))]))
         fills.append(color.denormalize_ab(hints[..., 3:5]))
         truths.append(ab.numpy())
     return np.concatenate(truths), np.concatenate(predictions), np.concatenate(fills)
@@ -66,9 +74,6 @@ def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
     """Score ``model`` and the IDW fill with each number of hints in ``counts``.
 
     Writes hint_metrics.json and hint_curves.png to ``output`` when given."""
-    if not model.has_hints:
-        raise ValueError(f"this {model.architecture} was built without hint inputs; evaluating "
-                         "with hints needs a hint model (model_args hints=true)")
     counts = sorted(set(int(n) for n in counts))
     if not counts or counts[0] < 0:
         raise ValueError(f"numbers of hints must be >= 0, got {list(counts)}")

@@ -271,13 +271,15 @@ class Colorizer:
         channel is kept. ``size`` is the render size: the square resolution the model sees
         (default its training size; see :meth:`at_size`). ``temperature`` is the annealed-mean
         temperature of a classification model (0..1, default 0.38; lower gives more vivid
-        colour). ``hints`` (a hint model, :attr:`has_hints`): ``[(x, y, (r, g, b)), ...]`` with
+        colour). ``hints`` (every model): ``[(x, y, (r, g, b)), ...]`` with
         x, y in pixels of the original (x to the right, y down, 0-based) and an 8-bit sRGB colour
-        (or "#rrggbb"), of which only the chroma is used: the photo keeps its own lightness.
+        (or "#rrggbb"), of which only the chroma is used: the photo keeps its own lightness. Each
+        hint recolours the region its point belongs to and nothing else, a local edit of this
+        model's colour (:mod:`colorizer.hint_spread`); a hint model (:attr:`has_hints`) takes
+        them as its network's input instead. No hints (None or []): the model's own colour.
         Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or over-large input
         (more than ``max_pixels`` pixels, default ``colorizer.images.DEFAULT_MAX_PIXELS``) and
-        ValueError for a bad argument (a hint outside the photo, a bad colour, hints for a model
-        without hint inputs).
+        ValueError for a bad argument (a hint outside the photo, a bad colour).
         """
         from PIL import Image
 
@@ -286,15 +288,16 @@ class Colorizer:
 
         # Resolved here, before any work: a render-size copy decodes at this model's own default.
         temperature = self.check_temperature(temperature)
-        if hints is not None and not self.has_hints:
-            raise ValueError(f"this model ({self.architecture}, built without hint inputs) takes "
-                             "no colour hints; use a hint model such as lite0_unet_hints")
         model = self.at_size(size)
         # Memory: the photo as decoded (uint8 or uint16), its L in float32, the result image;
         # the Lab maths goes a band of rows at a time (about 12 bytes a pixel in all).
         pixels, alpha = read_pixels(image, max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
+        if hints is not None:  # checked before any work
+            from colorizer.hints import parse_hints
+
+            parse_hints(hints, pixels.shape[1], pixels.shape[0])
         hint_maps = None
-        if hints is not None:
+        if hints is not None and self.has_hints:
             from colorizer.hints import hint_maps as to_maps
             from colorizer.hints import user_points
 
@@ -305,6 +308,10 @@ class Colorizer:
         del pixels  # (a caller's array stays theirs)
         ab_small = model.predict_ab(model_input(lightness, model.image_size)[None],
                                     temperature, hints=hint_maps)[0]
+        if hints and not self.has_hints:  # a local edit of this model's colour
+            from colorizer.hint_spread import edit
+
+            ab_small = edit(lightness, ab_small, hints)
         result = compose_image(lightness, ab_small)
         del lightness
         if alpha is not None:
