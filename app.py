@@ -429,9 +429,12 @@ def check_upload(payload):
 
 # --- colour hints -----------------------------------------------------------------------------
 
+PHOTO_HEIGHT = 380  # px: the photo to click and the result side by side, in view at 1280x800
 PREVIEW_SIDE = 1024  # the hint panel shows the photo at most this large (clicks are mapped back)
-HINT_COLOUR = "#c0392b"  # the colour picker's first colour
-PALETTE_SIZE = 6  # likely colours offered at a clicked point
+HINT_COLOUR = "#808080"  # the colour picker before the first click (a click sets it)
+PALETTE_SIZE = 8  # swatches offered at a clicked point: distinct hues
+SWATCH_LIGHTNESS, SWATCH_CHROMA = 62.0, 42.0  # (a hint's lightness is the photo's own)
+_results: LRUCache = LRUCache(16)  # result PNG path -> its RGB at most PREVIEW_SIDE a side
 HINT_COLUMNS = ["#", "x", "y", "colour", "remove"]
 _previews: LRUCache = LRUCache(16)  # photo path -> (RGB preview, the original's (width, height))
 
@@ -470,7 +473,7 @@ def hex_colour(colour) -> str:
         raise gr.Error(str(error), print_exception=False) from None
 
 
-def draw_hints(path: str, hints: list) -> str:
+def draw_hints(path: str, hints: list, stem: str = "photo") -> str:
     """The preview with the hints drawn as numbered dots in their colours; its PNG's path."""
     preview, (width, height) = photo_preview(path)
     image = preview.copy()
@@ -484,7 +487,7 @@ def draw_hints(path: str, hints: list) -> str:
                      outline="white", width=2)
         draw.text((x + radius + 3, y - radius - 3), str(number), fill="white", stroke_width=2,
                   stroke_fill="black", font_size=2 * radius + 2)
-    shown = new_output_folder() / "hints.png"
+    shown = new_output_folder() / f"{stem}_hints.png"
     image.save(shown, compress_level=PNG_COMPRESS_LEVEL)
     return str(shown)
 
@@ -496,9 +499,11 @@ def show_hints(photo, hints_text: str):
              "data": [[number, hint["x"], hint["y"], hint["color"], "\u2715"]
                       for number, hint in enumerate(hints, 1)],
              "metadata": {"styling": [["", "", "", swatch(hint["color"]), ""] for hint in hints]}}
-    path, _ = photo_of(photo)
+    path, name = photo_of(photo)
+    if not path:
+        return None, table
     try:  # (read_pixels bounds the decoding as the upload check does)
-        return (draw_hints(path, hints) if path else None), table
+        return draw_hints(path, hints, Path(name or path).stem), table
     except (ImageError, TimeoutError):  # the upload check tells the user
         return None, table
 
@@ -510,22 +515,52 @@ def swatch(colour: str) -> str:
     return f"background-color: {colour}; color: {text}"
 
 
-def add_hint(photo, hints_text: str, colour: str, evt: gr.SelectData) -> str:
-    """A click on the preview: a hint there in the picker's colour (original pixels)."""
+def add_hint(photo, hints_text: str, result, model_name: str, evt: gr.SelectData):
+    """A click on the photo: a hint there in the model's own colour at that point (so a click
+    alone changes nothing), the picker set to it; the colour picked next paints it."""
     path = check_photo(photo)
     if not path:
         raise gr.Error("Upload a photo first.", print_exception=False)
     preview, size = photo_preview(path)
     x, y = original_point(evt.index, preview.size, size)
-    return json.dumps(hints_of(hints_text) + [{"x": x, "y": y, "color": hex_colour(colour)}])
+    colour = own_colour(path, result, model_name, evt.index, preview.size)
+    return json.dumps(hints_of(hints_text) + [{"x": x, "y": y, "color": colour}]), colour
 
 
-def remove_hint(hints_text: str, evt: gr.SelectData):
-    """A click on a row of the list removes that hint (and the palette, which may be its)."""
+def own_colour(path: str, result, model_name: str, index, shown: tuple[int, int]) -> str:
+    """"#rrggbb" of the current result at a clicked preview pixel; without a result, the
+    model's colour there (it colours the preview-size photo)."""
+    after = result.get("path") if isinstance(result, dict) else result
+    small = None
+    if isinstance(after, str) and served_file(after):
+        small = _results.get(after, lambda: _small_copy(after))
+    if small is None or small.size != shown:
+        model = load_model(model_name)
+        preview, _ = photo_preview(path)
+        small = model.colorize(preview).convert("RGB")
+    column, row = (min(max(int(i), 0), side - 1) for i, side in zip(index, small.size))
+    return hex_colour(small.getpixel((column, row))[:3])
+
+
+def _small_copy(path: str) -> Image.Image:
+    """A result PNG at most PREVIEW_SIDE a side (as the photo's preview), decoded once."""
+    with PIXEL_BUDGET.hold(header_pixels(path)), Image.open(path) as image:
+        small = image.convert("RGB")
+    small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.BILINEAR)
+    return small
+
+
+def remove_hint(hints_text: str, evt: gr.SelectData) -> str:
+    """A click on a row of the list removes that hint."""
     hints = hints_of(hints_text)
     if evt.index[0] < len(hints):  # (a second click on a row being removed finds it gone)
         del hints[evt.index[0]]
-    return json.dumps(hints), palette_of([])
+    return json.dumps(hints)
+
+
+def undo_hint(hints_text: str) -> str:
+    """Undo: the last hint goes."""
+    return json.dumps(hints_of(hints_text)[:-1])
 
 
 def palette_of(colours: list[str]):
@@ -533,121 +568,143 @@ def palette_of(colours: list[str]):
     return gr.Dataset(samples=[[colour] for colour in colours], visible=bool(colours))
 
 
-def recolour_last_hint(sample: list, hints_text: str) -> tuple[str, str]:
-    """A palette swatch: the picker's new colour, given to the last hint too."""
-    colour = hex_colour(sample[0])
+def recolour_last_hint(colour, hints_text: str) -> tuple[str, str]:
+    """A colour picked (the picker or a swatch): the picker's colour, given to the last hint.
+    Nothing to change (no hint, or its colour already) stops the events that follow, quietly:
+    closing the picker after a drag reports the same colour twice."""
+    if isinstance(colour, list):  # a palette sample
+        colour = colour[0]
+    colour = hex_colour(colour)
     hints = hints_of(hints_text)
-    if hints:
-        hints[-1]["color"] = colour
+    if not hints or hints[-1]["color"] == colour:
+        raise gr.Error("no change", visible=False, print_exception=False)
+    hints[-1]["color"] = colour
     return colour, json.dumps(hints)
 
 
-def likely_colours(photo, hints_text: str, palette_model: str):
-    """The palette: the classification model's most likely colours at the last hint."""
+def swatches(suggested=()) -> list[str]:
+    """PALETTE_SIZE distinct hues at a readable lightness (only a hint's chroma counts): the
+    suggested colours first (a vivid model's likely colours at the point, those with a hue),
+    then a hue wheel, no two hues within 30 degrees."""
+    from colorizer import color
+
+    def lab(rgb):
+        return np.asarray(color.rgb_to_lab(np.asarray(rgb, np.float32)[None, None] / 255.0))[0, 0]
+
+    candidates = [ab for ab in (lab(rgb)[1:] for rgb in suggested) if np.hypot(*ab) >= 12]
+    candidates += [SWATCH_CHROMA * np.array([np.cos(h), np.sin(h)])
+                   for h in np.radians(np.arange(15, 375, 30))]
+    hues, picked = [], []
+    for a, b in candidates:
+        hue = np.degrees(np.arctan2(b, a)) % 360
+        if any(min(abs(hue - h), 360 - abs(hue - h)) < 30 for h in hues):
+            continue
+        hues.append(hue)
+        chroma = max(float(np.hypot(a, b)), 30.0)
+        shown = np.array([[[SWATCH_LIGHTNESS, chroma * np.cos(np.radians(hue)),
+                            chroma * np.sin(np.radians(hue))]]], np.float32)
+        rgb = np.clip(np.rint(np.asarray(color.lab_to_rgb(shown))[0, 0] * 255), 0, 255)
+        picked.append("#{:02x}{:02x}{:02x}".format(*rgb.astype(int)))
+        if len(picked) == PALETTE_SIZE:
+            break
+    return picked
+
+
+def palette_at(photo, hints_text: str, palette_model: str | None):
+    """The palette for the last hint: the vivid model's likely colours there (where the zoo has
+    one) topped up with a hue wheel, as swatches of distinct hues."""
     hints = hints_of(hints_text)
     path = check_photo(photo)
     if not hints or not path:
         return palette_of([])
-    model = load_model(palette_model)
-    try:
-        with PIXEL_BUDGET.hold(header_pixels(path)):
-            colours = model.likely_colours(path, hints[-1]["x"], hints[-1]["y"], PALETTE_SIZE,
-                                           max_pixels=MAX_PIXELS)
-    except TimeoutError:
-        raise busy() from None
-    return palette_of([hex_colour(rgb) for rgb, _ in colours])
+    suggested = []
+    if palette_model is not None:
+        model = load_model(palette_model)
+        try:
+            with PIXEL_BUDGET.hold(header_pixels(path)):
+                suggested = [rgb for rgb, _ in model.likely_colours(
+                    path, hints[-1]["x"], hints[-1]["y"], PALETTE_SIZE, max_pixels=MAX_PIXELS)]
+        except TimeoutError:
+            raise busy() from None
+    return palette_of(swatches(suggested))
 
 
 # --- the page ---------------------------------------------------------------------------------
 
 class HintPanel:
-    """The page's colour-hint panel, laid out where it is made: the photo to click (a hint there
-    in the picker's colour), the palette of likely colours, the list of hints (a click on a row
-    removes one), "Clear hints", and the hints' JSON (the /colorize API's ``hints``). With a
-    model that takes no hints only its one-line note shows."""
+    """The page's colour-hint tools, for every model: the photo to click (a hint there, in the
+    result's own colour at that point, so a click alone changes nothing), the picker and the
+    palette that recolour the last hint, Undo, "Clear hints", the list of hints (a click on a
+    row removes one) and the hints' JSON (the /colorize API's ``hints``). ``preview`` is laid
+    out by the page (beside the result); the tools where the panel is made."""
 
-    def __init__(self, entries: dict, order: list, default: str):
-        self.entries = entries
-        self.hint_models = [entry.label for entry in order if entry.hints]
+    NOTE = ("**Colour hints:** click the photo to mark a spot, then pick its colour: the "
+            "colour fills the thing you clicked. A new photo clears them.")
+
+    def __init__(self, order: list):
         self.palette_model = next((e.name for e in order if e.head == "classification"), None)
+        self.preview = gr.Image(label="Your photo: click to add a colour hint", type="filepath",
+                                interactive=False, elem_id="hint_photo", buttons=[],
+                                height=PHOTO_HEIGHT, visible=False, render=False)
+
+    def render_tools(self) -> None:
         with gr.Column(elem_id="hint_panel"):
-            self.note_text = gr.Markdown(self.note(default), elem_id="hint_note")
-            with gr.Row(visible=entries[default].hints) as self.tools:
-                self.preview = gr.Image(label="Click the photo to add a colour hint",
-                                        type="filepath", interactive=False, elem_id="hint_photo",
-                                        buttons=[])
-                with gr.Column():
-                    self.colour = gr.ColorPicker(HINT_COLOUR, label="Hint colour",
-                                                 elem_id="hint_colour")
-                    self.palette = gr.Dataset(
-                        components=[self.colour], samples=[], type="values", elem_id="palette",
-                        label="Likely colours at the last hint (vivid model): pick one for it",
-                        visible=False)
-                    self.table = gr.Dataframe(
-                        headers=HINT_COLUMNS, interactive=False, elem_id="hints",
-                        label="Hints (x, y: pixels of the photo; click a row to remove it)")
-                    self.clear = gr.Button("Clear hints", elem_id="clear_hints")
-                    with gr.Accordion("Hints as JSON (as `colorizer colorize --hints` and the "
-                                      "API take them)", open=False):
-                        self.json = gr.Textbox("[]", label="hints", show_label=False,
-                                               interactive=False, elem_id="hints_json")
-
-    def note(self, model_name: str) -> str:
-        """The panel's one line: how to use it, or why it is not there."""
-        if self.entries[model_name].hints:
-            return ("**Colour hints:** click the photo to put the picker's colour there; the "
-                    "result follows each change. A new photo clears them.")
-        if self.hint_models:
-            return (f"**Colour hints** need a model that takes them: pick "
-                    f"\u201c{self.hint_models[0]}\u201d.")
-        return "**Colour hints:** none of this demo's models takes them."
-
-    def tools_update(self, model_name: str):
-        return gr.update(visible=self.entries[model_name].hints)
-
-    def redraw(self, photo, hints_text: str, model_name: str):
-        """The preview with its hints and their list (no decoding for a model without hints)."""
-        if not self.entries[model_name].hints:
-            return None, None
-        return show_hints(photo, hints_text)
-
-    def keep_or_drop(self, model_name: str, hints_text: str):
-        """Hints stay while the model takes them; a model without hints drops them."""
-        if self.entries[model_name].hints:
-            return hints_text, gr.skip()
-        return "[]", palette_of([])
+            self.note_text = gr.Markdown(self.NOTE, elem_id="hint_note")
+            with gr.Row():
+                self.colour = gr.ColorPicker(HINT_COLOUR, label="Colour of the last hint",
+                                             elem_id="hint_colour", scale=1)
+                self.undo = gr.Button("Undo", elem_id="undo_hint", scale=1, size="sm")
+                self.clear = gr.Button("Clear hints", elem_id="clear_hints", scale=1, size="sm")
+            self.palette = gr.Dataset(
+                components=[self.colour], samples=[], type="values", elem_id="palette",
+                label="Colours for the last hint (likely ones first): pick one", visible=False)
+            with gr.Accordion("Hints: list and JSON (as `colorizer colorize --hints` and the "
+                              "API take them)", open=False):
+                self.table = gr.Dataframe(
+                    headers=HINT_COLUMNS, interactive=False, elem_id="hints",
+                    label="Hints (x, y: pixels of the photo; click a row to remove it)")
+                self.json = gr.Textbox("[]", label="hints", show_label=False,
+                                       interactive=False, elem_id="hints_json")
 
     def palette_at(self, photo, hints_text: str):
-        return likely_colours(photo, hints_text, self.palette_model)
+        return palette_at(photo, hints_text, self.palette_model)
 
-    def wire(self, image, model, colorize_inputs: list, outputs: list) -> None:
-        """The events: a new photo or model redraws the panel; each change of the hints redraws
-        it and re-renders ``outputs`` with ``colorize`` (sharing its concurrency)."""
+    def wire(self, image, model, result, colorize_inputs: list, outputs: list) -> None:
+        """The events: a new photo clears the hints and redraws the preview; a click adds a
+        hint (no re-render: it has the result's colour) and offers the palette; each colour
+        picked, undo, removal or clear redraws and re-renders ``outputs`` with ``colorize``
+        (sharing its concurrency)."""
         quiet = dict(api_name=False, show_progress="hidden")
-        redraw = dict(fn=self.redraw, inputs=[image, self.json, model],
+        redraw = dict(fn=show_hints, inputs=[image, self.json],
                       outputs=[self.preview, self.table], preprocess=False, **quiet)
         image.change(lambda: ("[]", palette_of([])), outputs=[self.json, self.palette],
                      **quiet).then(**redraw)
-        model.change(self.keep_or_drop, inputs=[model, self.json],
-                     outputs=[self.json, self.palette], **quiet).then(**redraw)
-        added = self.preview.select(add_hint, inputs=[image, self.json, self.colour],
-                                    outputs=self.json, preprocess=False, **quiet)
-        changes = (added,
-                   self.table.select(remove_hint, inputs=self.json,
-                                     outputs=[self.json, self.palette], **quiet),
-                   self.clear.click(lambda: ("[]", palette_of([])),
-                                    outputs=[self.json, self.palette], **quiet),
-                   self.palette.click(recolour_last_hint, inputs=[self.palette, self.json],
-                                      outputs=[self.colour, self.json], **quiet))
-        for change in changes:
+        added = self.preview.select(add_hint, inputs=[image, self.json, result, model],
+                                    outputs=[self.json, self.colour], preprocess=False, **quiet)
+        added.success(**redraw)
+        if self.palette_model is not None:
+            added.success(self.palette_at, inputs=[image, self.json], outputs=self.palette,
+                          preprocess=False, **quiet)
+        else:
+            added.success(lambda: palette_of(swatches()), outputs=self.palette, **quiet)
+        closed = (self.table.select(remove_hint, inputs=self.json, outputs=self.json, **quiet),
+                  self.undo.click(undo_hint, inputs=self.json, outputs=self.json, **quiet),
+                  self.clear.click(lambda: "[]", outputs=self.json, **quiet))
+        for change in closed:
+            change.success(lambda: palette_of([]), outputs=self.palette, **quiet)
+        # The picker's colour counts once chosen: at the end of a drag, or when it closes (a
+        # typed colour); not at each step of a drag (its "input"), which would re-render each.
+        picked = (self.colour.release(recolour_last_hint, inputs=[self.colour, self.json],
+                                      outputs=[self.colour, self.json], **quiet),
+                  self.colour.blur(recolour_last_hint, inputs=[self.colour, self.json],
+                                   outputs=[self.colour, self.json], **quiet),
+                  self.palette.click(recolour_last_hint, inputs=[self.palette, self.json],
+                                     outputs=[self.colour, self.json], **quiet))
+        for change in closed + picked:
             change.success(**redraw)
-            rendered = change.success(colorize, inputs=colorize_inputs, outputs=outputs,
-                                      preprocess=False, api_name=False,
-                                      concurrency_id="colorize", show_progress="minimal")
-            if change is added and self.palette_model is not None:  # the result comes first
-                rendered.then(self.palette_at, inputs=[image, self.json], outputs=self.palette,
-                              preprocess=False, **quiet)
-
+            change.success(colorize, inputs=colorize_inputs, outputs=outputs,
+                           preprocess=False, api_name=False, concurrency_id="colorize",
+                           show_progress="minimal")
 
 
 def model_info(entry) -> str:
@@ -680,8 +737,10 @@ def build_demo() -> gr.Blocks:
     # The slider starts at the first classification model's own setting (also the API's default).
     default_vividness = next((vividness_of(e) for e in order if e.head == "classification"),
                              vividness_of(entries[default]))
-    choices = [(e.label + (" (recommended)" if e.name == default else ""), e.name) for e in order]
-
+    # Models with hint inputs stay loadable by name (the API, the CLI) but out of the menu:
+    # every model takes hints as an edit of its colour.
+    choices = [(e.label + (" (recommended)" if e.name == default else ""), e.name)
+               for e in order if not e.hints]
     def model_update(model_name: str):
         return gr.update(info=model_info(entries[model_name]))
 
@@ -709,32 +768,46 @@ def build_demo() -> gr.Blocks:
             "# colorizer\nColorize black-and-white photos at full resolution. Tinted and sepia "
             "prints are reduced to their luminance first."
         )
+        panel = HintPanel(order)
+        with gr.Row():
+            with gr.Column():  # the upload while empty, then the photo to click for hints
+                image = gr.Image(label="Black-and-white photo", type="filepath", image_mode=None,
+                                 sources=["upload", "clipboard", "webcam"], elem_id="photo",
+                                 height=PHOTO_HEIGHT)
+                panel.preview.render()
+                with gr.Row():
+                    button = gr.Button("Colorize", variant="primary", elem_id="colorize",
+                                       scale=2)
+                    another = gr.Button("Another photo", visible=False, elem_id="another_photo",
+                                        scale=1)
+                examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
+                gr.Examples(examples=examples, inputs=image, label="Public-domain photographs",
+                            elem_id="examples", examples_per_page=12)
+            with gr.Column():
+                slider = gr.ImageSlider(label="Before / after", format="png", type="filepath",
+                                        elem_id="result", height=PHOTO_HEIGHT)
+                panel.render_tools()
         with gr.Row():
             with gr.Column():
-                image = gr.Image(label="Black-and-white photo", type="filepath", image_mode=None,
-                                 sources=["upload", "clipboard", "webcam"], elem_id="photo")
                 model = gr.Dropdown(choices=choices, value=default, label="Model",
                                     info=model_info(entries[default]), elem_id="model")
                 sizes = [entry.image_size for entry in entries.values()]
                 render_size = gr.Slider(min(RENDER_SIZES[0], *sizes), max(RENDER_SIZES[1], *sizes),
                                         step=32, value=entries[default].image_size,
                                         label="Render size (px)", interactive=False)
+            with gr.Column():
                 vividness = gr.Slider(0, 100, step=1, value=default_vividness, label="Vividness",
                                       interactive=False)
-                button = gr.Button("Colorize", variant="primary", elem_id="colorize")
-            with gr.Column():
-                slider = gr.ImageSlider(label="Before / after", format="png", type="filepath",
-                                        elem_id="result")
                 download = gr.File(label="Full-resolution result (PNG)", elem_id="download")
-        panel = HintPanel(entries, order, default)
-        examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
-        gr.Examples(examples=examples, inputs=image, label="Public-domain photographs",
-                    elem_id="examples")
         image.upload(check_upload, inputs=image, outputs=image, preprocess=False,
                      api_name=False, show_progress="hidden")
+        image.change(lambda photo: (gr.update(visible=photo is None),
+                                    *[gr.update(visible=photo is not None)] * 2),
+                     inputs=image, outputs=[image, panel.preview, another], preprocess=False,
+                     api_name=False, show_progress="hidden")
+        another.click(lambda: None, outputs=image, api_name=False, show_progress="hidden")
         for update, target in ((model_update, model), (render_size_update, render_size),
-                               (vividness_update, vividness), (panel.note, panel.note_text),
-                               (panel.tools_update, panel.tools)):
+                               (vividness_update, vividness)):
             model.change(update, inputs=model, outputs=target, api_name=False)
             demo.load(update, inputs=model, outputs=target, api_name=False)
         # preprocess=False: the photo reaches the handler as Gradio's upload record (its server
@@ -742,7 +815,7 @@ def build_demo() -> gr.Blocks:
         colorize_inputs = [image, model, render_size, vividness, panel.json]
         button.click(colorize, inputs=colorize_inputs, outputs=[slider, download],
                      api_name="colorize", preprocess=False, concurrency_id="colorize")
-        panel.wire(image, model, colorize_inputs, [slider, download])
+        panel.wire(image, model, download, colorize_inputs, [slider, download])
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
 
 

@@ -338,14 +338,14 @@ def test_browser_bad_upload_then_example_to_result(app_url, tmp_path):
         browser.close()
 
 
-def _open_page(playwright, url: str):
+def _open_page(playwright, url: str, height: int = 1000):
     """(browser, page) of the demo in headless Debian chromium, once Gradio's scripts have run."""
     assert CHROMIUM, "chromium is missing: .ci/run installs it with apt-get"
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
               "--disable-component-update", "--disable-sync", "--no-first-run"])
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page = browser.new_page(viewport={"width": 1280, "height": height})
     # Not "networkidle": that wait once timed out after 30 s in a CI run (cause not found);
     # the page's own elements say when it is ready.
     page.goto(url, wait_until="domcontentloaded", timeout=120_000)
@@ -358,7 +358,7 @@ def _load_example(page, stem: str) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     example = page.locator("#examples .gallery-item").nth(EXAMPLES.index(stem))
-    loaded = page.locator(f"#photo img[src*='{stem}']")
+    loaded = page.locator(f"#hint_photo img[src*='{stem}']")  # the photo to click, drawn
     for _ in range(10):  # a click before the page is wired up is lost: click until it loads
         example.click()
         try:
@@ -546,9 +546,8 @@ def test_bad_hints_get_one_line_errors_and_the_server_keeps_going(hint_app, hint
 
     photo = handle_file(str(EXAMPLE))
     before = hint_app["log"].read_text()
-    cases = [(HINT_MODEL, text, message) for text, message in BAD_HINTS.items()]
-    cases.append(("lite0_unet.flickr8k_128", '[{"x": 1, "y": 1, "color": "#00ff00"}]',
-                  "this model (lite0_unet, built without hint inputs) takes no colour hints"))
+    cases = [(model, text, message) for text, message in BAD_HINTS.items()
+             for model in (HINT_MODEL, "lite0_unet.flickr8k_128")]  # hints go to every model
     for model, text, message in cases:
         with pytest.raises(AppError) as caught:
             hint_client.predict(photo, model, 128, 62, text, api_name="/colorize")
@@ -561,74 +560,67 @@ def test_bad_hints_get_one_line_errors_and_the_server_keeps_going(hint_app, hint
 
 @pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                     reason="Debian's chromium is not installed (CI installs it)")
-def test_browser_two_hints_by_clicking_change_the_colour_there(hint_app, tmp_path):
-    """Pick the hint model, load a photo, colorize, click it twice (the picker's red, then
-    green): each click adds a hint and re-renders; the result leans to each colour at its point."""
+def test_browser_a_click_colours_the_sky_and_nothing_across_its_edge(app_url, tmp_path):
+    """On the recommended model: load the dust-bowl photo, colorize, click its sky (a hint in
+    the result's own colour: nothing re-renders), pick a blue: the sky turns blue and the
+    ground below the horizon keeps its colour, on the result's pixels; Undo gives back the
+    result without hints, pixel for pixel."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser, page = _open_page(playwright, hint_app["url"])
-        _pick_model(page, "Founding report's CNN (faint colour)")  # no hints: a note only
-        note = page.locator("#hint_note", has_text="need a model that takes them")
-        note.wait_for(state="visible", timeout=30_000)
-        assert not page.locator("#hint_photo").is_visible()
-        _pick_model(page, HINT_MODEL)
-        page.locator("#hint_photo").wait_for(state="visible", timeout=30_000)
-        _load_example(page, "1909Chicago")
+        browser, page = _open_page(playwright, app_url, height=800)
+        _load_example(page, "dustbowl_sd")
         preview = page.locator("#hint_photo img").first
-        preview.wait_for(state="visible", timeout=60_000)
+        assert not page.locator("#photo").is_visible()  # the photo to click replaces the upload
         page.locator("#colorize").click()
         results = [_next_result(page, None)]
-        box = preview.bounding_box()
-        clicks = (((0.2, 0.3), None, (0, 1)), ((0.75, 0.7), "#20b020", (1, 0)))  # (R-G), (G-R)
-        for (fraction_x, fraction_y), colour, _ in clicks:
-            if colour:
-                _pick_colour(page, colour)
-            preview.click(position={"x": fraction_x * box["width"],
-                                    "y": fraction_y * box["height"]})  # scrolled into view
-            results.append(_next_result(page, results[-1]))
+        page.evaluate("window.scrollTo(0, 0)")
+        box, result_box = preview.bounding_box(), page.locator("#result").bounding_box()
+        for shown in (box, result_box):  # side by side, in view without scrolling at 1280x800
+            assert shown["y"] >= 0 and shown["y"] + shown["height"] <= 800
+        assert box["x"] + box["width"] <= result_box["x"]
+        sky, ground = (0.5, 0.12), (0.3, 0.85)
+        preview.click(position={"x": sky[0] * box["width"], "y": sky[1] * box["height"]})
         page.locator("#palette .gallery-item").first.wait_for(state="visible", timeout=60_000)
-        assert page.locator("#palette .gallery-item").count() == 6  # likely colours offered
-        rows = _hint_rows(page)
-        assert [(row[0], row[3]) for row in rows] == [("1", "#c0392b"), ("2", "#20b020")]
-        page.screenshot(path=str(tmp_path / "hints.png"), full_page=True)
+        assert page.locator("#palette .gallery-item").count() == 8  # distinct hues to pick
+        [(number, x, y, own, _)] = _hint_rows(page)
+        picker = page.locator("#hint_colour .dialog-button").get_attribute("style")
+        red, green, blue = (int(own[i:i + 2], 16) for i in (1, 3, 5))
+        assert f"rgb({red}, {green}, {blue})" in picker  # the picker starts at the result's own
+        assert _download_url(page) == results[0]  # a click alone re-renders nothing
+
+        _pick_colour(page, "#2060e0")
+        results.append(_next_result(page, results[-1]))
+        assert [(row[0], row[3]) for row in _hint_rows(page)] == [("1", "#2060e0")]
         before, after = (_pixels(io.BytesIO(urllib.request.urlopen(url, timeout=30).read()))
-                         for url in (results[0], results[-1]))
-        width, height = after.shape[1], after.shape[0]
-        for row, ((fraction_x, fraction_y), _, (towards, away)) in zip(rows, clicks):
-            x, y = int(row[1]), int(row[2])
-            assert abs(x - fraction_x * width) < 3 and abs(y - fraction_y * height) < 3  # mapped
-            assert _lean(after, x, y, towards, away) > _lean(before, x, y, towards, away) + 20
+                         for url in results)
+        height, width = after.shape[:2]
+        assert abs(int(x) - sky[0] * width) < 3 and abs(int(y) - sky[1] * height) < 3  # mapped
+        assert _lean(after, int(x), int(y), 2, 0) > _lean(before, int(x), int(y), 2, 0) + 40
+        far = (int(ground[0] * width), int(ground[1] * height))
+        change = np.abs(after - before)[far[1] - 20:far[1] + 21, far[0] - 20:far[0] + 21]
+        assert change.mean() < 1.5, change.mean()  # beyond the horizon: unchanged
+        page.screenshot(path=str(tmp_path / "hints.png"))
 
-        page.locator("#palette .gallery-item").first.click()  # recolours the last hint
+        page.locator("#undo_hint").click()
         results.append(_next_result(page, results[-1]))
-        picked = _hint_rows(page)[1][3]
-        red, green, blue = (int(picked[i:i + 2], 16) for i in (1, 3, 5))
-        assert picked != "#20b020" and f"rgb({red}, {green}, {blue})" in \
-            page.locator("#hint_colour .dialog-button").get_attribute("style")  # the picker's too
-        page.locator("#hints [role=gridcell]").filter(has_text="\u2715").first.click()
-        results.append(_next_result(page, results[-1]))
-        assert [(row[0], row[3]) for row in _hint_rows(page)] == [("1", picked)]  # #1 is gone
+        assert _hint_rows(page) == []
+        undone = _pixels(io.BytesIO(urllib.request.urlopen(results[-1], timeout=30).read()))
+        np.testing.assert_array_equal(undone, before)
 
-        _load_example(page, "dorothea-lange")  # a new photo clears the hints
-        page.locator("#hints [role=gridcell]").first.wait_for(state="detached", timeout=30_000)
-        preview.click(position={"x": 20, "y": 20})
-        page.locator("#hints [role=gridcell]").first.wait_for(timeout=30_000)
-        page.locator("#clear_hints").click()  # and "Clear hints" clears them
-        page.locator("#hints [role=gridcell]").first.wait_for(state="detached", timeout=30_000)
+        page.locator("#another_photo").click()  # back to the upload
+        page.locator("#photo").wait_for(state="visible", timeout=30_000)
         _keep_artifacts(tmp_path, "hints.png")
         browser.close()
 
 
 def _hint_rows(page) -> list[list[str]]:
-    """The hint list's rows as shown: #, x, y, colour, remove."""
+    """The hint list's rows as shown: #, x, y, colour, remove (its accordion opened)."""
+    if not page.locator("#hints").is_visible():
+        page.get_by_text("Hints: list and JSON").click()
+        page.locator("#hints").wait_for(state="visible", timeout=10_000)
     cells = page.locator("#hints [role=gridcell]").all_inner_texts()
     return [cells[i:i + 5] for i in range(0, len(cells), 5)]
-
-
-def _pick_model(page, label: str) -> None:
-    page.locator("#model input").click()
-    page.get_by_role("option", name=label, exact=True).click()
 
 
 def _pick_colour(page, colour: str) -> None:
@@ -640,12 +632,16 @@ def _pick_colour(page, colour: str) -> None:
     page.locator("#hint_note").click()  # closes the picker
 
 
+def _download_url(page) -> str | None:
+    link = page.locator("#download a[href]").first
+    return urllib.parse.urljoin(page.url, link.get_attribute("href")) if link.count() else None
+
+
 def _next_result(page, previous: str | None) -> str:
     """The URL of the full-resolution result once it is not ``previous``."""
-    link = page.locator("#download a[href]").first
     deadline = time.time() + 120
     while time.time() < deadline:
-        url = urllib.parse.urljoin(page.url, link.get_attribute("href")) if link.count() else None
+        url = _download_url(page)
         if url and url != previous:
             return url
         time.sleep(0.2)
