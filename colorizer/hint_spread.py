@@ -13,9 +13,9 @@ reach a pixel their colours mix in proportion to their weights, and the pixel's 
 the model's colour to that mix by the largest weight: at a hint's point, the hint's colour.
 
 Elsewhere the hints' residuals (hint minus the model's colour at its point) are spread
-smoothly, scaled by n^2 / (n^2 + AGREEMENT) for n hints: many hints that a person gives tell
-a cast of the whole photo, one hint tells almost none, so a single click stays local. With no
-hints the model's ab is returned as it is.
+smoothly, scaled by n^p / (n^p + AGREEMENT) for n hints (p = AGREEMENT_POWER): many
+hints that a person gives tell a cast of the whole photo, one hint tells almost none, so a
+single click stays local. With no hints the model's ab is returned as it is.
 
 This is the edge-aware idea of Levin, Lischinski and Weiss (2004) made local: their
 optimisation spreads one hint over the whole photo, a geodesic distance with a reach stops.
@@ -35,7 +35,8 @@ AB_EDGE = 1.5  # cost of a unit of the model's colour gradient (ab units a pixel
 F_EDGE = 3.0  # cost of a unit of encoder-feature gradient (EfficientNet-Lite0, stride 8)
 SEED_RADIUS = 1  # the hint's point and its neighbours within this many grid pixels
 CAST_REACH = 0.25  # the scale of the hints' smooth residual (a share of the long side)
-AGREEMENT = 50.0  # the residual counts n^2 / (n^2 + AGREEMENT) for n hints
+AGREEMENT = 200.0  # the residual counts n^p / (n^p + AGREEMENT) for n hints: 0.005 for one,
+AGREEMENT_POWER = 3.0  # 0.04 for two, 0.38 for five, 0.83 for ten (p)
 
 
 def edge_cost(lightness: np.ndarray, ab: np.ndarray, l_edge: float = L_EDGE,
@@ -108,7 +109,8 @@ def hint_weights(cost: np.ndarray, points: np.ndarray, reach: float = REACH,
 def spread(lightness: np.ndarray, ab: np.ndarray, points: np.ndarray, colours: np.ndarray,
            *, reach: float = REACH, l_edge: float = L_EDGE, ab_edge: float = AB_EDGE,
            falloff: float = FALLOFF, f_edge: float = F_EDGE, stride_index: int = 2,
-           smooth_reach: float = CAST_REACH, agreement: float = AGREEMENT) -> np.ndarray:
+           smooth_reach: float = CAST_REACH, agreement: float = AGREEMENT,
+           agreement_power: float = AGREEMENT_POWER) -> np.ndarray:
     """The model's ``ab`` (h, w, 2) on a grid, edited by hints at ``points`` (K, 2: row,
     column of the grid) of colours ``colours`` (K, 2: a, b); ``lightness`` (h, w) the photo's L
     on the same grid. No hints: ``ab`` itself."""
@@ -123,15 +125,16 @@ def spread(lightness: np.ndarray, ab: np.ndarray, points: np.ndarray, colours: n
     edited = ab + strength[..., None] * (mix - ab)
     if smooth_reach:
         edited += (1.0 - strength)[..., None] * cast(ab, points, colours, smooth_reach,
-                                                      agreement)
+                                                      agreement, agreement_power)
     return edited.astype(np.float32)
 
 
 def cast(ab: np.ndarray, points: np.ndarray, colours: np.ndarray, reach: float,
-         agreement: float) -> np.ndarray:
+         agreement: float, power: float = AGREEMENT_POWER) -> np.ndarray:
     """The hints' residuals (hint minus the model's colour at its point) spread smoothly over
-    the photo (Gaussian weights of ``reach`` times the long side), scaled by n^2 / (n^2 +
-    ``agreement``): many hints tell a cast of the whole photo, one hint tells almost none."""
+    the photo (Gaussian weights of ``reach`` times the long side), scaled by n^p / (n^p +
+    ``agreement``) for p = ``power``: many hints tell a cast of the whole photo, one hint
+    tells almost none."""
     height, width = ab.shape[:2]
     points = np.asarray(points, int)
     residuals = np.asarray(colours, np.float32) - ab[points[:, 0], points[:, 1]]
@@ -142,7 +145,7 @@ def cast(ab: np.ndarray, points: np.ndarray, colours: np.ndarray, reach: float,
     field = np.einsum("khw,kc->hwc", weights, residuals) \
         / np.maximum(weights.sum(axis=0), 1e-6)[..., None]
     n = len(points)
-    return field * (n * n / (n * n + agreement))
+    return field * (n ** power / (n ** power + agreement))
 
 
 def grid_shape(height: int, width: int, side: int = GRID_SIDE) -> tuple[int, int]:
