@@ -1,8 +1,8 @@
 """Before/after figure of colour hints: gray | the model without hints | with hints (dots).
 
-    python benchmarks/hints_figure.py --model lite0_unet_hints.mixed150k_128 \
-        --image examples/1870sSphinx.jpg --hints examples/1870sSphinx.hints.json \
-        -o docs/hints_example.png
+    python benchmarks/hints_figure.py --model lite0_unet.flickr8k_128 \
+        --image examples/paperboy.jpg --hints examples/paperboy.hints.json \
+        -o docs/hint_one_click.png
 
 The hints file is the CLI's (a JSON list of {"x", "y", "color"} in the photo's pixels). Each
 hint is drawn on the last panel as a dot of its colour with a white ring.
@@ -31,7 +31,7 @@ def draw_hints(image, hints, radius: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="a hint model: zoo name or folder")
+    parser.add_argument("--model", required=True, help="any model: zoo name or folder")
     parser.add_argument("--image", required=True, help="the photo")
     parser.add_argument("--hints", required=True, help="JSON list of {x, y, color}")
     parser.add_argument("--width", type=int, default=400, help="width of each panel in px")
@@ -53,7 +53,7 @@ def main() -> None:
     hints = parse_hints(read_hints_json(Path(args.hints).read_text()), *photo.size)
     panels = [("gray input", photo.convert("L").convert("RGB")),
               (f"{Path(args.model).name}, no hints", model.colorize(photo)),
-              (f"with the {len(hints)} hints shown",
+              (f"with the {len(hints)} hint{'s' * (len(hints) != 1)} shown",
                draw_hints(model.colorize(photo, hints=hints), hints,
                           radius=max(4, photo.width // 80)))]
     figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6))

@@ -1,6 +1,9 @@
-"""How fast a hint model re-renders a photo when a person adds a colour hint (the demo's loop).
+"""How fast a photo re-renders when a person adds a colour hint (the demo's loop).
 
-    python benchmarks/hints_latency.py --model lite0_unet_hints.mixed150k_128 --side 1024 --hints 10
+    python benchmarks/hints_latency.py --model lite0_unet.flickr8k_128 --side 1024 --hints 10
+
+Any model takes hints: a model without hint inputs runs as it does without them and its colour
+is then edited (colorizer.hint_spread); a hint model (lite0_unet_hints.*) takes them as input.
 
 The photo (examples/1909Chicago.jpg, its longer side resized to --side px) is decoded once, as
 the demo holds an upload; each re-render is ``model.colorize(pixels, hints=...)`` with --hints
@@ -23,8 +26,8 @@ PHOTO = Path(__file__).resolve().parent.parent / "examples" / "1909Chicago.jpg"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="lite0_unet_hints.mixed150k_128",
-                        help="a hint model: zoo name, model or run folder")
+    parser.add_argument("--model", default="lite0_unet.flickr8k_128",
+                        help="zoo name, model or run folder (default: the recommended model)")
     parser.add_argument("--side", type=int, default=1024, help="longer side of the photo (px)")
     parser.add_argument("--hints", type=int, default=10)
     parser.add_argument("--runs", type=int, default=20)

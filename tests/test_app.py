@@ -131,6 +131,10 @@ def test_every_zoo_model_colorizes_at_full_resolution(client, name):
     assert Image.open(after).size == result.size and Image.open(before).size == result.size
     assert Path(download).suffix == ".png"
     assert colourfulness(np.asarray(result.convert("RGB"))) > 3.0  # real colour, not gray
+    # Hints are an edit of any model's result: none is that result, pixel for pixel.
+    _, no_hints = client.predict(handle_file(str(EXAMPLE)), name, hints="[]",
+                                 api_name="/colorize")
+    np.testing.assert_array_equal(_pixels(no_hints), _pixels(download))
 
 
 def test_vividness_of_a_classification_model(client):
