@@ -70,9 +70,6 @@ MAX_FILE_SIZE = os.environ.get("COLORIZER_APP_MAX_FILE_SIZE", "50mb")  # uploads
 REQUEST_BYTES_PER_PIXEL = 20  # measured: 14.9 (two 40 MP requests at once: +1195 MB)
 PIXEL_BUDGET = PixelBudget(CONCURRENCY * MAX_PIXELS)
 FORMATS = "JPEG, PNG, TIFF, BMP, GIF or WebP"
-# Vividness v (0..100) of a classification model is its annealed-mean temperature T = 1 - v/100:
-# 0 gives the mean of the predicted colours (muted), 100 the most likely colour; the paper's
-# T = 0.38 is the default unless a model's folder names its own.
 
 _models: dict = {}  # zoo name -> loaded Colorizer
 _checked: LRUCache[bool] = LRUCache(256)  # server paths of photos that passed check_photo
@@ -302,30 +299,13 @@ def prune_results(root: Path, budget: int, keep_s: float, fresh_s: float) -> Non
             total -= size
 
 
-def vividness_of(entry) -> int:
-    """The vividness setting of a zoo model's own decoding temperature (the paper's 0.38 unless
-    its folder names another)."""
-    from colorizer.quantization import TEMPERATURE  # after build_demo has loaded TensorFlow
-
-    return round(100 * (1 - (TEMPERATURE if entry.temperature is None else entry.temperature)))
-
-
-def temperature_of(model, vividness: float | None) -> float | None:
-    """The decoding temperature for a vividness setting (None for regression models)."""
-    if model.default_temperature is None:  # no colour classes to decode
-        return None
-    if vividness is None:
-        return model.default_temperature
-    return 1.0 - min(max(float(vividness), 0.0), 100.0) / 100.0
-
-
 def colorize(photo, model_name: str, render_size: float | None = None,
              vividness: float | None = None, hints: str | None = None, progress=gr.Progress()):
     """Colorize one upload; returns the before/after pair and the full-resolution PNG.
 
-    ``render_size`` is used by models that accept other sizes, ``vividness`` by classification
-    models; the others ignore them. ``hints``: the CLI's hints JSON, for a hint model (empty or
-    "[]": none).
+    ``render_size`` is used by models that accept other sizes (the others ignore it);
+    ``vividness`` (0..100, every model; None or 0: the model's own colour) scales the chroma.
+    ``hints``: the CLI's hints JSON, for every model (empty or "[]": none).
     """
     check_arguments(model=(model_name, str), render_size=(render_size, (int, float, type(None))),
                     vividness=(vividness, (int, float, type(None))),
@@ -346,7 +326,7 @@ def colorize(photo, model_name: str, render_size: float | None = None,
         with PIXEL_BUDGET.hold(header_pixels(image_path)):
             try:
                 return colorize_file(image_path, stem, model, size,
-                                     temperature_of(model, vividness), hint_list or None)
+                                     vividness, hint_list or None)
             finally:
                 release_freed_memory()
     except ImageError as error:
@@ -401,14 +381,14 @@ def input_png(image_path: str, stem: str, pixels: np.ndarray) -> Path:
 
 
 def colorize_file(image_path: str, stem: str, model, size: int | None,
-                  temperature: float | None, hints: list | None = None):
+                  vividness: float | None, hints: list | None = None):
     """The before/after PNGs of one photo (uint8 or uint16 pixels: no float copy of it)."""
     pixels, _ = read_pixels(image_path, max_pixels=MAX_PIXELS)
     # Files, not PIL images: Gradio copies files into its cache atomically, while it rewrites a
     # PIL image's cache file in place, which truncates a download of the same picture that a
     # concurrent request is still reading (seen under load with identical uploads).
     before = input_png(image_path, stem, pixels)
-    result = model.colorize(pixels, size=size, temperature=temperature, max_pixels=MAX_PIXELS,
+    result = model.colorize(pixels, size=size, vividness=vividness, max_pixels=MAX_PIXELS,
                             hints=hints)
     del pixels
     after = new_output_folder() / f"{stem}_color.png"
@@ -735,8 +715,6 @@ def build_demo() -> gr.Blocks:
     order = sorted(entries.values(), key=lambda e: (e.name != default,
                                                     -e.metrics.get("colourfulness", 0.0)))
     # The slider starts at the first classification model's own setting (also the API's default).
-    default_vividness = next((vividness_of(e) for e in order if e.head == "classification"),
-                             vividness_of(entries[default]))
     # Models with hint inputs stay loadable by name (the API, the CLI) but out of the menu:
     # every model takes hints as an edit of its colour.
     choices = [(e.label + (" (recommended)" if e.name == default else ""), e.name)
@@ -751,17 +729,6 @@ def build_demo() -> gr.Blocks:
         return gr.update(value=entry.image_size, interactive=flexible,
                          info=("the square size the model sees; larger = finer colour, slower"
                                if flexible else f"this model works only at {entry.image_size} px"))
-
-    def vividness_update(model_name: str):
-        """The vividness slider: live for classification models, fixed for regression ones."""
-        entry = entries[model_name]
-        if entry.head == "classification":
-            return gr.update(interactive=True, value=vividness_of(entry),
-                             info=("higher = bolder colour (colour classes decoded at temperature "
-                                   f"1 - vividness/100; this model's {vividness_of(entry)} by "
-                                   "default)"))
-        return gr.update(interactive=False,
-                         info="only for the vivid model (this one predicts the colour directly)")
 
     with gr.Blocks(title="colorizer", delete_cache=(KEEP_RESULTS_S, KEEP_RESULTS_S)) as demo:
         gr.Markdown(
@@ -796,8 +763,9 @@ def build_demo() -> gr.Blocks:
                                         step=32, value=entries[default].image_size,
                                         label="Render size (px)", interactive=False)
             with gr.Column():
-                vividness = gr.Slider(0, 100, step=1, value=default_vividness, label="Vividness",
-                                      interactive=False)
+                vividness = gr.Slider(0, 100, step=1, value=0, label="Vividness",
+                                      info="0 = the model's own colour; higher = more colour "
+                                      "(up to twice the chroma)", elem_id="vividness")
                 download = gr.File(label="Full-resolution result (PNG)", elem_id="download")
         image.upload(check_upload, inputs=image, outputs=image, preprocess=False,
                      api_name=False, show_progress="hidden")
@@ -806,8 +774,7 @@ def build_demo() -> gr.Blocks:
                      inputs=image, outputs=[image, panel.preview, another], preprocess=False,
                      api_name=False, show_progress="hidden")
         another.click(lambda: None, outputs=image, api_name=False, show_progress="hidden")
-        for update, target in ((model_update, model), (render_size_update, render_size),
-                               (vividness_update, vividness)):
+        for update, target in ((model_update, model), (render_size_update, render_size)):
             model.change(update, inputs=model, outputs=target, api_name=False)
             demo.load(update, inputs=model, outputs=target, api_name=False)
         # preprocess=False: the photo reaches the handler as Gradio's upload record (its server

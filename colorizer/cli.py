@@ -191,7 +191,8 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     for source, target in tqdm(plan.jobs, desc="colorizing", unit="image", disable=args.quiet):
         try:
             result = model.colorize(source, temperature=args.temperature,
-                                    max_pixels=args.max_pixels, hints=hints)
+                                    max_pixels=args.max_pixels, hints=hints,
+                                    vividness=args.vividness)
         except (ImageError, OSError) as error:
             failed.append((source, str(error)))
             continue
@@ -375,6 +376,17 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _vividness(text: str) -> float:
+    """--vividness: a number from 0 to 100 (checked before any work)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 100, got {text!r}")
+    return value
+
+
 TEMPERATURE_HELP = ("classification models: annealed-mean temperature, 0..1 (default: the "
                     "model's own, else 0.38; lower = more vivid, 1 = the mean colour)")
 
@@ -490,9 +502,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     colorize.add_argument("--overwrite", action="store_true",
                           help="replace existing outputs (inputs are never replaced)")
     colorize.add_argument("--temperature", type=float, help=TEMPERATURE_HELP)
+    colorize.add_argument("--vividness", type=_vividness, default=None,
+                          help="0..100: 0 (default) is the model's own colour, higher is more "
+                          "colour (chroma up to 2x, kept within sRGB by chroma so hues hold)")
     colorize.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
     colorize.add_argument("--hints", metavar="HINTS.json",
-                          help='hint models: colour hints for the one input photo, a JSON list '
+                          help='every model: colour hints for the one input photo, a JSON list '
                           'of {"x": 10, "y": 20, "color": "#rrggbb"} (pixels of the photo, x to '
                           'the right, y down, from 0); only their chroma is used')
     colorize.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -35,6 +35,7 @@ AB_SCALE = 110.0
 
 
 RGB_FROM_XYZ = tuple(map(tuple, np.linalg.inv(np.array(XYZ_FROM_RGB))))
+GAMUT_TOLERANCE = 1e-4  # linear-light slack of fit_chroma's gamut test (rounding, not colour)
 
 
 def _check_channels(x, name: str):
@@ -91,8 +92,9 @@ def lightness_of_luminance(luminance):
     return 116.0 * f - 16.0
 
 
-def lab_to_rgb(lab):
-    """CIELAB -> sRGB in 0..1, clipped to the displayable range (as skimage's lab2rgb)."""
+def lab_to_linear(lab):
+    """CIELAB -> linear-light sRGB, unclipped: a colour outside the sRGB gamut has a channel
+    below 0 or above 1."""
     lab = _check_channels(lab, "lab")
     lightness, a, b = lab[..., 0], lab[..., 1], lab[..., 2]
     fy = (lightness + 16.0) / 116.0
@@ -102,7 +104,34 @@ def lab_to_rgb(lab):
     xyz = ops.where(
         f > 0.2068966, f * f * f, (f - _LAB_OFFSET) / _LAB_KAPPA_SLOPE
     ) * ops.cast(ops.convert_to_tensor(D65_WHITE), ops.dtype(lab))
-    return ops.clip(linear_to_srgb(_matvec(RGB_FROM_XYZ, xyz)), 0.0, 1.0)
+    return _matvec(RGB_FROM_XYZ, xyz)
+
+
+def lab_to_rgb(lab):
+    """CIELAB -> sRGB in 0..1, clipped to the displayable range (as skimage's lab2rgb)."""
+    return ops.clip(linear_to_srgb(lab_to_linear(lab)), 0.0, 1.0)
+
+
+def fit_chroma(lab, steps: int = 8):
+    """``lab`` with each pixel's chroma reduced, as little as needed (to 1/2^``steps``), to bring
+    it inside the sRGB gamut; lightness and hue are kept (clipping channels instead shifts the
+    hue). In-gamut pixels are unchanged; gray is always inside (L in 0..100)."""
+    lab = _check_channels(lab, "lab")
+
+    def inside(scale):
+        linear = lab_to_linear(ops.concatenate([lab[..., :1], lab[..., 1:] * scale], axis=-1))
+        return ops.all((linear >= -GAMUT_TOLERANCE) & (linear <= 1.0 + GAMUT_TOLERANCE),
+                       axis=-1, keepdims=True)
+
+    low = ops.zeros_like(lab[..., :1])
+    high = ops.ones_like(low)
+    fits = inside(high)
+    for _ in range(steps):
+        middle = (low + high) / 2.0
+        ok = inside(middle)
+        low, high = ops.where(ok, middle, low), ops.where(ok, high, middle)
+    scale = ops.where(fits, high, low)
+    return ops.concatenate([lab[..., :1], lab[..., 1:] * scale], axis=-1)
 
 
 def normalize_l(lightness):

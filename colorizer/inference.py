@@ -23,6 +23,20 @@ def model_input(lightness: tf.Tensor, size: int) -> tf.Tensor:
     return tf.image.resize(lightness, (size, size), method="area")
 
 
+MAX_GAIN = 2.0  # the chroma gain at vividness 100 (0: the model's own colour, gain 1)
+
+
+def chroma_gain(vividness: float | None) -> float:
+    """The chroma gain of a vividness setting (0..100, None: 0): 1 + vividness / 100 x
+    (MAX_GAIN - 1); a bad one is a ValueError."""
+    if vividness is None:
+        return 1.0
+    if isinstance(vividness, bool) or not isinstance(vividness, (int, float, np.number)) \
+            or not 0.0 <= float(vividness) <= 100.0:
+        raise ValueError(f"vividness must be a number from 0 to 100, got {vividness!r}")
+    return 1.0 + float(vividness) / 100.0 * (MAX_GAIN - 1.0)
+
+
 # sRGB -> linear light for 16-bit codes: a lookup replaces a power per channel and pixel.
 _LINEAR_OF_CODE = np.asarray(color.srgb_to_linear(np.arange(65536, dtype=np.float64) / 65535.0),
                              np.float32)
@@ -93,16 +107,26 @@ def lightness_of(rgb) -> np.ndarray:
 @tf.function(input_signature=[tf.TensorSpec([None, None, 1], tf.float32),
                               tf.TensorSpec([None, None, 2], tf.float32),
                               tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32),
-                              tf.TensorSpec([None], tf.float32)])
-def _compose_band(lightness, ab_rows, lower, upper, lerp):
-    """One band of rows: bilinear between two rows of the width-resized ab, then Lab -> RGB."""
+                              tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.float32)])
+def _compose_band(lightness, ab_rows, lower, upper, lerp, gain):
+    """One band of rows: bilinear between two rows of the width-resized ab, then Lab -> RGB.
+    A chroma ``gain`` other than 1 scales ab, then brings each pixel back inside the sRGB gamut
+    by its chroma (:func:`colorizer.color.fit_chroma`), so hues hold."""
     top, bottom = tf.gather(ab_rows, lower), tf.gather(ab_rows, upper)
-    ab = top + (bottom - top) * lerp[:, None, None]
-    rgb = color.lab_to_rgb(tf.concat([lightness, ab], axis=-1))
-    return tf.cast(tf.round(rgb * 255.0), tf.uint8)
+    lab = tf.concat([lightness, top + (bottom - top) * lerp[:, None, None]], axis=-1)
+    lab = tf.cond(gain == 1.0, lambda: lab, lambda: _gained(lab, gain))
+    return tf.cast(tf.round(color.lab_to_rgb(lab) * 255.0), tf.uint8)
 
 
-def _composed_bands(lightness: np.ndarray, ab_small: np.ndarray):
+def _gained(lab, gain):
+    """``lab`` with its chroma times ``gain``, the pixels it takes outside sRGB fitted back."""
+    lab = tf.concat([lab[..., :1], lab[..., 1:] * gain], axis=-1)
+    linear = color.lab_to_linear(lab)
+    outside = tf.where(tf.reduce_any((linear < 0.0) | (linear > 1.0), axis=-1))
+    return tf.tensor_scatter_nd_update(lab, outside, color.fit_chroma(tf.gather_nd(lab, outside)))
+
+
+def _composed_bands(lightness: np.ndarray, ab_small: np.ndarray, gain: float = 1.0):
     """(rows, uint8 RGB of those rows) covering the result of :func:`compose`.
 
     The ab upsampling is ``tf.image.resize(ab_small, (H, W), "bilinear")`` split in two: the
@@ -121,35 +145,38 @@ def _composed_bands(lightness: np.ndarray, ab_small: np.ndarray):
         lower = np.maximum(floor, 0).astype(np.int32)
         upper = np.minimum(np.ceil(source), rows_in - 1).astype(np.int32)
         yield band, _compose_band(lightness[band], ab_rows, lower, upper,
-                                  (source - floor).astype(np.float32)).numpy()
+                                  (source - floor).astype(np.float32),
+                                  tf.constant(gain, tf.float32)).numpy()
 
 
-def compose_image(lightness: np.ndarray, ab_small: np.ndarray) -> Image.Image:
+def compose_image(lightness: np.ndarray, ab_small: np.ndarray,
+                  gain: float = 1.0) -> Image.Image:
     """:func:`compose` as a PIL RGB image, its bands pasted straight in (no full-size array
     besides the image)."""
     result = Image.new("RGB", (lightness.shape[1], lightness.shape[0]))
-    for band, rgb in _composed_bands(lightness, ab_small):
+    for band, rgb in _composed_bands(lightness, ab_small, gain):
         result.paste(Image.fromarray(rgb, mode="RGB"), (0, band.start))
     return result
 
 
-def compose(lightness: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
-    """Original L (H, W, 1) + ab at model size (S, S, 2) -> uint8 RGB (H, W, 3).
+def compose(lightness: np.ndarray, ab_small: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    """Original L (H, W, 1) + ab at model size (S, S, 2) -> uint8 RGB (H, W, 3); ``gain``
+    scales the chroma (see :func:`_compose_band`).
 
     Done a band of rows at a time: besides the result, memory for a few MB of rows only.
     """
     result = np.empty((*lightness.shape[:2], 3), np.uint8)
-    for band, rgb in _composed_bands(lightness, ab_small):
+    for band, rgb in _composed_bands(lightness, ab_small, gain):
         result[band] = rgb
     return result
 
 
 def colorize(image: ImageInput, model, *, size: int | None = None,
              temperature: float | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-             hints=None) -> Image.Image:
+             hints=None, vividness: float | None = None) -> Image.Image:
     """``model.colorize(image, ...)``: see :meth:`colorizer.Colorizer.colorize`.
 
     >>> result = colorize("photo.jpg", from_pretrained("lite0_unet.flickr8k_128"))  # doctest: +SKIP
     """
     return model.colorize(image, size=size, temperature=temperature, max_pixels=max_pixels,
-                          hints=hints)
+                          hints=hints, vividness=vividness)

@@ -263,7 +263,7 @@ class Colorizer:
                 for colour, index in zip(rgb, top)]
 
     def colorize(self, image, *, size: int | None = None, temperature: float | None = None,
-                 max_pixels: int | None = None, hints=None):
+                 max_pixels: int | None = None, hints=None, vividness: float | None = None):
         """Colorize ``image`` (path, PIL image or array, any common mode) at its original
         resolution; returns a PIL image.
 
@@ -277,6 +277,8 @@ class Colorizer:
         hint recolours the region its point belongs to and nothing else, a local edit of this
         model's colour (:mod:`colorizer.hint_spread`); a hint model (:attr:`has_hints`) takes
         them as its network's input instead. No hints (None or []): the model's own colour.
+        ``vividness`` (every model, 0..100; None or 0: the model's own colour) scales the
+        chroma by up to 2x, colours outside sRGB brought back by their chroma so hues hold.
         Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or over-large input
         (more than ``max_pixels`` pixels, default ``colorizer.images.DEFAULT_MAX_PIXELS``) and
         ValueError for a bad argument (a hint outside the photo, a bad colour).
@@ -284,10 +286,12 @@ class Colorizer:
         from PIL import Image
 
         from colorizer.images import DEFAULT_MAX_PIXELS, read_pixels
-        from colorizer.inference import compose_image, lightness_of_pixels, model_input
+        from colorizer.inference import (chroma_gain, compose_image, lightness_of_pixels,
+                                         model_input)
 
         # Resolved here, before any work: a render-size copy decodes at this model's own default.
         temperature = self.check_temperature(temperature)
+        gain = chroma_gain(vividness)
         model = self.at_size(size)
         # Memory: the photo as decoded (uint8 or uint16), its L in float32, the result image;
         # the Lab maths goes a band of rows at a time (about 12 bytes a pixel in all).
@@ -312,7 +316,7 @@ class Colorizer:
             from colorizer.hint_spread import edit
 
             ab_small = edit(lightness, ab_small, hints)
-        result = compose_image(lightness, ab_small)
+        result = compose_image(lightness, ab_small, gain)
         del lightness
         if alpha is not None:
             result.putalpha(Image.fromarray(alpha, mode="L"))

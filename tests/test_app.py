@@ -137,17 +137,25 @@ def test_every_zoo_model_colorizes_at_full_resolution(client, name):
     np.testing.assert_array_equal(_pixels(no_hints), _pixels(download))
 
 
-def test_vividness_of_a_classification_model(client):
+@pytest.mark.parametrize("head", ["regression", "classification"])
+def test_vividness_raises_the_colour_of_every_model(client, head):
+    """0 is the model's own colour (the result of a call without it); each step up is more
+    colourful; out of range is one line."""
     from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
 
-    names = [e.name for e in colorizer.list_pretrained() if e.head == "classification"]
-    assert names, "the zoo ships no classification model"
-    cf = {}
-    for vividness in (0, 100):
-        _, download = client.predict(handle_file(str(EXAMPLE)), names[0], 128, vividness,
+    name = next(e.name for e in colorizer.list_pretrained() if e.head == head)
+    _, own = client.predict(handle_file(str(EXAMPLE)), name, api_name="/colorize")
+    cf = []
+    for vividness in (0, 50, 100):
+        _, download = client.predict(handle_file(str(EXAMPLE)), name, vividness=vividness,
                                      api_name="/colorize")
-        cf[vividness] = colourfulness(np.asarray(Image.open(download).convert("RGB")))
-    assert cf[100] > cf[0] + 2.0  # the mode is bolder than the mean of the colour classes
+        cf.append(colourfulness(_pixels(download)))
+        if vividness == 0:
+            np.testing.assert_array_equal(_pixels(download), _pixels(own))
+    assert cf[0] + 3 < cf[1] < cf[2] - 3, cf
+    with pytest.raises(AppError, match="vividness must be a number from 0 to 100, got 150"):
+        client.predict(handle_file(str(EXAMPLE)), name, vividness=150, api_name="/colorize")
 
 
 def _listening(port: int) -> set[str]:
@@ -190,10 +198,11 @@ def test_the_menu_speaks_plainly(app_url):
     assert "Vivid colour (bolder, may mis-colour)" in labels
     assert any("uniform sepia" in label for label in labels)  # the report's autoencoder
     assert "colour error 148.5" in menu["info"] and "colourfulness 23.4" in menu["info"]
-    # The vividness slider starts at the vivid model's own decoding temperature (API default too).
+    # One vividness slider for every model, starting at the model's own colour (API default too).
     (vivid,) = [c["props"] for c in config["components"] if c["props"].get("label") == "Vividness"]
-    model = next(e for e in colorizer.list_pretrained() if e.head == "classification")
-    assert model.temperature is not None and vivid["value"] == round(100 * (1 - model.temperature))
+    assert vivid["value"] == 0 and vivid.get("interactive") is not False
+    # A hints-as-input model is out of the menu (every model takes hints as an edit).
+    assert not any("_hints." in name for _, name in menu["choices"])
 
 
 BAD_UPLOADS = {

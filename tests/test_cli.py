@@ -1,6 +1,7 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -114,6 +115,20 @@ def test_errors_are_one_line_messages(tmp_path, capsys):
     assert "unknown model" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "--model", "autoencoder", "--epochs", "x"])
+    with pytest.raises(SystemExit):  # before any work
+        main(["colorize", str(tmp_path / "x.png"), "-o", str(tmp_path / "o"),
+              "--vividness", "150"])
+    assert "--vividness: must be a number from 0 to 100, got '150'" in capsys.readouterr().err
+
+
+def test_vividness_from_the_command_line(model_folder, tmp_path):
+    Image.fromarray(colourful_image(9)).save(tmp_path / "x.png")
+    for vividness in ("0", "100"):
+        assert main(["colorize", str(tmp_path / "x.png"), "-o", str(tmp_path / vividness),
+                     "--model", str(model_folder), "--quiet", "--vividness", vividness]) == 0
+    plain, vivid = (np.asarray(Image.open(tmp_path / v / "x.png"), float) for v in ("0", "100"))
+    assert np.abs(vivid - vivid.mean(-1, keepdims=True)).mean() \
+        > np.abs(plain - plain.mean(-1, keepdims=True)).mean()  # more colour
 
 
 @pytest.mark.slow

@@ -209,3 +209,33 @@ def test_lean_full_resolution_maths_matches_the_whole_image_formulas():
                            tf.uint8).numpy()
         difference = np.abs(compose(lightness, ab_small).astype(int) - expected)
         assert difference.max() <= 1 and (difference > 0).mean() < 1e-4  # float rounding only
+
+
+def test_fit_chroma_brings_colours_into_srgb_by_their_chroma_keeping_hue_and_lightness():
+    from colorizer import color
+
+    lab = np.array([[[50, 80, 80], [20, -60, 70], [90, 10, 10], [5, 40, -40], [60, 0, 0]]],
+                   np.float32)
+    fitted = np.asarray(color.fit_chroma(lab))
+    linear = np.asarray(color.lab_to_linear(fitted))
+    assert linear.min() >= -1e-3 and linear.max() <= 1 + 1e-3  # displayable
+    np.testing.assert_array_equal(fitted[..., 0], lab[..., 0])  # lightness kept
+    def hue(values):
+        return np.degrees(np.arctan2(values[..., 2], values[..., 1]))[:, [0, 1, 3]]
+
+    np.testing.assert_allclose(hue(fitted), hue(lab), atol=1e-3)  # hue kept
+    np.testing.assert_array_equal(fitted[0, [2, 4]], lab[0, [2, 4]])  # in gamut: unchanged
+    assert np.hypot(*fitted[0, 0, 1:]) < np.hypot(*lab[0, 0, 1:])  # out: chroma reduced
+
+
+def test_vividness_zero_is_the_model_s_own_colour_and_more_adds_colour(model):
+    from colorizer.metrics import colourfulness
+
+    photo = colourful_image(3)
+    own = np.asarray(model.colorize(photo))
+    np.testing.assert_array_equal(np.asarray(model.colorize(photo, vividness=0)), own)
+    cf = [colourfulness(np.asarray(model.colorize(photo, vividness=v))) for v in (0, 50, 100)]
+    assert cf[0] < cf[1] < cf[2], cf
+    for bad in (-1, 101, "high", True):
+        with pytest.raises(ValueError, match="vividness must be a number from 0 to 100"):
+            model.colorize(photo, vividness=bad)
