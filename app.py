@@ -337,6 +337,14 @@ def colorize(photo, model_name: str, render_size: float | None = None,
         raise gr.Error(str(error), print_exception=False) from None
 
 
+def rerender(photo, model_name: str, render_size, vividness, hints: str | None,
+             progress=gr.Progress()):
+    """A setting moved: the photo colorized again with it (nothing while there is no photo)."""
+    if photo is None or photo == "":
+        return gr.skip(), gr.skip()
+    return colorize(photo, model_name, render_size, vividness, hints, progress)
+
+
 def check_arguments(**arguments) -> None:
     """A raw API call's arguments of the wrong type get one line naming the argument (the page
     always sends the right types)."""
@@ -782,6 +790,10 @@ def build_demo() -> gr.Blocks:
         colorize_inputs = [image, model, render_size, vividness, panel.json]
         button.click(colorize, inputs=colorize_inputs, outputs=[slider, download],
                      api_name="colorize", preprocess=False, concurrency_id="colorize")
+        # (not at each step of a drag: the last value waits for the render in progress)
+        vividness.change(rerender, inputs=colorize_inputs, outputs=[slider, download],
+                         preprocess=False, api_name=False, concurrency_id="colorize",
+                         trigger_mode="always_last")
         panel.wire(image, model, download, colorize_inputs, [slider, download])
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
 

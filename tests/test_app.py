@@ -577,7 +577,7 @@ def test_browser_a_click_colours_the_sky_and_nothing_across_its_edge(app_url, tm
     """On the recommended model: load the dust-bowl photo, colorize, click its sky (a hint in
     the result's own colour: nothing re-renders), pick a blue: the sky turns blue and the
     ground below the horizon keeps its colour, on the result's pixels; Undo gives back the
-    result without hints, pixel for pixel."""
+    result without hints, pixel for pixel; Vividness 100 re-renders it with more colour."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -620,6 +620,13 @@ def test_browser_a_click_colours_the_sky_and_nothing_across_its_edge(app_url, tm
         assert _hint_rows(page) == []
         undone = _pixels(io.BytesIO(urllib.request.urlopen(results[-1], timeout=30).read()))
         np.testing.assert_array_equal(undone, before)
+
+        vivid = page.locator("#vividness input[type=number]")  # more colour: a re-render
+        vivid.fill("100")
+        vivid.press("Enter")
+        results.append(_next_result(page, results[-1]))
+        bolder = _pixels(io.BytesIO(urllib.request.urlopen(results[-1], timeout=30).read()))
+        assert colourfulness(bolder) > colourfulness(before) + 3
 
         page.locator("#another_photo").click()  # back to the upload
         page.locator("#photo").wait_for(state="visible", timeout=30_000)
