@@ -108,6 +108,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         counts = parse_counts(args.hints)  # a bad list fails before the model loads
         if args.record_in:
             raise ValueError("--record-in records the evaluation without hints; drop --hints")
+    if args.record_in and args.vividness:
+        raise ValueError("--record-in records the model's own colour; drop --vividness")
     if args.record_in:
         from colorizer.folders import resolve_model_folder
 
@@ -120,7 +122,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _evaluate_hints(args, model, counts, output)
     summary = evaluate(model, args.data, split=args.split, batch_size=args.batch_size,
                        limit=args.limit, grid_images=args.grid, output=output,
-                       temperature=args.temperature, name=args.name)
+                       temperature=args.temperature, name=args.name, vividness=args.vividness,
+                       realism=not args.no_realism)
     print(f"{summary['model']} on {summary['data']} ({summary['split']}, {summary['images']} "
           f"images, {summary['image_size']} px)")
     print(format_table(summary))
@@ -465,6 +468,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     evaluate.add_argument("--output", help="folder for metrics.json and grid.png (default "
                           "runs/evaluate-<model>-<split>-<time>)")
     evaluate.add_argument("--temperature", type=float, help=TEMPERATURE_HELP)
+    evaluate.add_argument("--vividness", type=_vividness, default=None,
+                          help="0..100: evaluate the model's colour with this chroma gain, as "
+                          "colorize --vividness gives it (default 0: its own)")
+    evaluate.add_argument("--no-realism", action="store_true",
+                          help="skip KID and content agreement (an ImageNet classifier judging "
+                          "every result; about a third of the time)")
     evaluate.add_argument("--name", help="what cards and tables call this evaluation (default: "
                           "the list file's stem, or the data folder's name and the split, e.g. "
                           "'flickr8k val')")

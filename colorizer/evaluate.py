@@ -5,9 +5,11 @@ Predictors compared on the same images:
   gray   a = b = 0 (what the black-and-white input already is)
   mean   the mean ab of the evaluated images (the best constant colour)
 Metrics (computed in :mod:`colorizer.metrics`, named in :mod:`colorizer.schema`): ab MSE at
-model size in Lab units; PSNR and SSIM of the full-resolution RGB result; colourfulness of results and originals and mean |dCF|; AuC
-and the class-rebalanced AuC (each pixel weighted by the inverse prior of its ground-truth colour
-bin, the prior taken from the evaluated images themselves, so every model is weighted alike).
+model size in Lab units; PSNR and SSIM of the full-resolution RGB result; colourfulness of
+results and originals and mean |dCF|; AuC and the class-rebalanced AuC (each pixel weighted by
+the inverse prior of its ground-truth colour bin, the prior taken from the evaluated images
+themselves, so every model is weighted alike); with ``realism``, KID against the originals and
+content agreement (:mod:`colorizer.realism`).
 """
 
 from __future__ import annotations
@@ -41,14 +43,25 @@ def _predict_all(model, pixels: np.ndarray, batch_size: int, temperature: float 
 def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_size: int = 32,
              limit: int = 0, grid_images: int = 8, output: str | Path | None = None,
              val_fraction: float = 0.2, seed: int = 0, temperature: float | None = None,
-             name: str | None = None) -> dict[str, Any]:
+             name: str | None = None, vividness: float | None = None,
+             realism: bool = True) -> dict[str, Any]:
     """Evaluate ``model`` on ``split`` of ``data_path``; write metrics.json and grid.png to output.
 
-    ``temperature`` decodes a classification model (default 0.38). ``name`` is what cards and
-    tables call this evaluation (default :func:`colorizer.schema.evaluation_name`'s, e.g.
-    "flickr8k val").
+    ``temperature`` decodes a classification model (default 0.38). ``vividness`` (0..100) is
+    the model's chroma gain, as :meth:`colorizer.Colorizer.colorize` takes it (ab MSE and AuC
+    are of the ab before it). ``realism`` adds KID and content agreement (an ImageNet
+    classifier judges every result and original). ``name`` is what cards and tables call this
+    evaluation (default :func:`colorizer.schema.evaluation_name`'s, e.g. "flickr8k val").
     """
+    from colorizer.inference import chroma_gain
+
     temperature = model.check_temperature(temperature)
+    gain = chroma_gain(vividness)
+    judge = None
+    if realism:
+        from colorizer.realism import Judge
+
+        judge = Judge()
     title = name or evaluation_name({"data": str(data_path), "split": split})
     size = model.image_size
     paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
@@ -77,10 +90,15 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
         lightness = lightness_of(rgb)
         cf_original = metrics.colourfulness(original)
         original_cf.append(cf_original)
+        if judge is not None:
+            judge.add("original", original)
         results = {}
         for name in PREDICTORS:
-            result = compose(lightness, predictions[name][index])
+            result = compose(lightness, predictions[name][index],
+                             gain if name == "model" else 1.0)
             results[name] = result
+            if judge is not None:
+                judge.add(name, result)
             scores = per_image[name]
             scores["psnr"].append(metrics.psnr(result, original))
             scores["ssim"].append(metrics.ssim(result, original))
@@ -96,6 +114,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     summary: dict[str, Any] = {
         **summary_header(model, data_path, split, kept, report),
         "temperature": temperature,
+        "vividness": 0.0 if vividness is None else float(vividness),
         "name": title,
         "mean_ab": [float(v) for v in mean_ab],
         "original_colourfulness": float(np.mean(original_cf)),
@@ -108,6 +127,16 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
             "auc": 100.0 * metrics.auc(np.mean(curves[name], axis=0)),
             "auc_rebalanced": 100.0 * metrics.auc(np.mean(rebalanced_curves[name], axis=0)),
         }
+        if judge is not None:
+            from colorizer.realism import content_agreement, kid
+
+            scores = summary["results"][name]
+            scores["content"] = content_agreement(judge.top1(name), judge.top1("original"))
+            if len(kept) >= 2:  # (KID compares sets: one photo has none)
+                scores["kid"], scores["kid_error"] = kid(judge.features("original"),
+                                                         judge.features(name))
+    if judge is not None:
+        summary["judge"] = f"EfficientNet-{judge.variant.capitalize()} (ImageNet)"
     if output is not None:
         output = Path(output)
         output.mkdir(parents=True, exist_ok=True)

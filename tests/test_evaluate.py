@@ -18,17 +18,35 @@ def test_evaluate_reports_model_and_both_baselines(image_folder, tmp_path):
     assert set(results) == {"model", "gray", "mean"}
     for scores in results.values():
         assert set(scores) == {"ab_mse", "psnr", "ssim", "colourfulness", "delta_cf", "auc",
-                               "auc_rebalanced"}
+                               "auc_rebalanced", "kid", "kid_error", "content"}
+        assert scores["kid"] > -5 and 0 <= scores["content"] <= 100
+    # Gray photos are further from real colour photos than the originals are from themselves.
+    assert results["gray"]["kid"] > 0 and summary["judge"] == "EfficientNet-Lite0 (ImageNet)"
     # The mean colour is the best constant: it beats gray on ab MSE.
     assert results["mean"]["ab_mse"] < results["gray"]["ab_mse"]
     assert results["gray"]["colourfulness"] < 1.0
     saved = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert saved["results"]["gray"]["ab_mse"] == pytest.approx(results["gray"]["ab_mse"])
     assert (tmp_path / "eval" / "grid.png").stat().st_size > 1000
-    named = evaluate(model, image_folder, split=None, grid_images=0, limit=2, name="tiny set")
-    assert named["name"] == "tiny set" and named["images"] == 2
+    named = evaluate(model, image_folder, split=None, grid_images=0, limit=2, name="tiny set",
+                     realism=False, vividness=100)
+    assert named["name"] == "tiny set" and named["images"] == 2 and named["vividness"] == 100
+    assert "kid" not in named["results"]["model"]
     table = format_table(summary)
     assert "| gray |" in table and "| mean |" in table and "ab MSE" in table
+
+
+def test_kid_is_near_zero_for_one_distribution_and_grows_with_a_shift():
+    from colorizer.realism import content_agreement, kid
+
+    rng = np.random.default_rng(0)
+    real, same = rng.normal(size=(300, 16)), rng.normal(size=(300, 16))
+    near, error = kid(real, same, subsets=20, subset_size=100)
+    far, _ = kid(real, same + 1.0, subsets=20, subset_size=100)
+    assert abs(near) < 3 * error + 1 and far > near + 10 * error and error > 0
+    with pytest.raises(ValueError, match="at least 2"):
+        kid(real[:1], same[:1])
+    assert content_agreement([1, 2, 3, 4], [1, 2, 0, 4]) == 75.0
 
 
 def test_colourfulness():

@@ -91,8 +91,8 @@ def test_evaluate_table_columns_come_from_the_schema():
                "original_colourfulness": 40.5}
     lines = format_table(summary).splitlines()
     assert lines[0] == "| predictor | " + " | ".join(m.label for m in schema.METRICS) + " |"
-    assert lines[2] == "| model | 1.00 | 2.00 | 3.0000 | 4.00 | 5.00 | 6.00 | 7.00 |"
-    assert lines[-1] == "| original | | | | 40.50 | 0.00 | 100.00 | 100.00 |"
+    assert lines[2] == "| model | 1.00 | 2.00 | 3.0000 | 4.00 | 5.00 | 6.00 | 7.00 | 8.00 | 9.0 |"
+    assert lines[-1] == "| original | | | | 40.50 | 0.00 | 100.00 | 100.00 | 0.00 | 100.0 |"
 
 
 def test_schema_imports_neither_tensorflow_nor_keras():
