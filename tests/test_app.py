@@ -529,12 +529,12 @@ def test_api_hints_move_the_colour_towards_them_and_calls_without_them_still_wor
 
     photo = handle_file(str(EXAMPLE))
     _, plain = hint_client.predict(photo, HINT_MODEL, api_name="/colorize")  # no hints argument
-    _, none = hint_client.predict(photo, HINT_MODEL, 128, 62, None, api_name="/colorize")
+    _, none = hint_client.predict(photo, HINT_MODEL, 128, 0, None, api_name="/colorize")
     np.testing.assert_array_equal(_pixels(none), _pixels(plain))
     (green_x, green_y), (red_x, red_y) = (100, 120), (500, 380)
     hints = [{"x": green_x, "y": green_y, "color": "#20b020"},
              {"x": red_x, "y": red_y, "color": "#d02020"}]
-    (_, after), hinted = hint_client.predict(photo, HINT_MODEL, 128, 62, json.dumps(hints),
+    (_, after), hinted = hint_client.predict(photo, HINT_MODEL, 128, 0, json.dumps(hints),
                                              api_name="/colorize")
     assert Image.open(hinted).size == Image.open(EXAMPLE).size
     before, after = _pixels(plain), _pixels(hinted)
@@ -563,10 +563,10 @@ def test_bad_hints_get_one_line_errors_and_the_server_keeps_going(hint_app, hint
              for model in (HINT_MODEL, "lite0_unet.flickr8k_128")]  # hints go to every model
     for model, text, message in cases:
         with pytest.raises(AppError) as caught:
-            hint_client.predict(photo, model, 128, 62, text, api_name="/colorize")
+            hint_client.predict(photo, model, 128, 0, text, api_name="/colorize")
         assert str(caught.value).startswith(message), str(caught.value)
         assert "\n" not in str(caught.value)
-    (_, after), _ = hint_client.predict(photo, HINT_MODEL, 128, 62, "[]", api_name="/colorize")
+    (_, after), _ = hint_client.predict(photo, HINT_MODEL, 128, 0, "[]", api_name="/colorize")
     assert Image.open(after).size == Image.open(EXAMPLE).size
     assert "Traceback" not in hint_app["log"].read_text()[len(before):]
 
