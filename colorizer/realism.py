@@ -24,7 +24,7 @@ import numpy as np
 JUDGE_SIZE = 224  # the classifier's input (px, square)
 BATCH = 32
 KID_SUBSETS = 50  # random subsets for KID's mean and standard error
-KID_SUBSET_SIZE = 1000  # photos a subset (all of them when fewer)
+KID_SUBSET_SIZE = 1000  # photos a subset (half of them when fewer than twice that)
 
 
 class Judge:
@@ -78,11 +78,11 @@ def kid(real: np.ndarray, fake: np.ndarray, subsets: int = KID_SUBSETS,
         subset_size: int = KID_SUBSET_SIZE, seed: int = 0) -> tuple[float, float]:
     """KID x 1000 between two sets of features (N, d), and its standard error: the unbiased
     squared MMD with the cubic polynomial kernel, averaged over ``subsets`` random subsets of
-    ``subset_size`` from each (all photos, once, when there are fewer)."""
+    ``subset_size`` from each (of half the photos when there are fewer than twice that)."""
     count = min(len(real), len(fake))
     if count < 2:
         raise ValueError(f"KID needs at least 2 photos a set, got {count}")
-    size = min(subset_size, count)
+    size = min(subset_size, max(2, count // 2))  # (half of a small set: subsets still vary)
     rounds = subsets if size < count else 1
     rng = np.random.default_rng(seed)
     dim = real.shape[1]
