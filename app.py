@@ -424,6 +424,9 @@ PALETTE_SIZE = 8  # swatches offered at a clicked point: distinct hues
 SWATCH_LIGHTNESS, SWATCH_CHROMA = 62.0, 42.0  # (a hint's lightness is the photo's own)
 _results: LRUCache = LRUCache(16)  # result PNG path -> its RGB at most PREVIEW_SIDE a side
 HINT_COLUMNS = ["#", "x", "y", "colour", "remove"]
+# Raised by a hint event with nothing to change: the events after it (a re-render) do not run,
+# and the page shows nothing.
+NO_CHANGE = gr.Error("no change", visible=False, print_exception=False)
 _previews: LRUCache = LRUCache(16)  # photo path -> (RGB preview, the original's (width, height))
 
 
@@ -538,17 +541,33 @@ def _small_copy(path: str) -> Image.Image:
     return small
 
 
-def remove_hint(hints_text: str, evt: gr.SelectData) -> str:
+def remove_hint(hints_text: str, evt: gr.SelectData) -> tuple[str, str]:
     """A click on a row of the list removes that hint."""
     hints = hints_of(hints_text)
-    if evt.index[0] < len(hints):  # (a second click on a row being removed finds it gone)
-        del hints[evt.index[0]]
-    return json.dumps(hints)
+    if evt.index[0] >= len(hints):  # (a second click on a row being removed finds it gone)
+        raise NO_CHANGE
+    del hints[evt.index[0]]
+    return after_removal(hints)
 
 
-def undo_hint(hints_text: str) -> str:
-    """Undo: the last hint goes."""
-    return json.dumps(hints_of(hints_text)[:-1])
+def undo_hint(hints_text: str) -> tuple[str, str]:
+    """Undo: the last hint goes (none: nothing to do)."""
+    hints = hints_of(hints_text)
+    if not hints:
+        raise NO_CHANGE
+    return after_removal(hints[:-1])
+
+
+def clear_hints(hints_text: str) -> tuple[str, str]:
+    if not hints_of(hints_text):
+        raise NO_CHANGE
+    return after_removal([])
+
+
+def after_removal(hints: list) -> tuple[str, str]:
+    """The hints' JSON and the picker's colour after hints went: the new last hint's, so that
+    the picker never holds the colour of a hint that is gone."""
+    return json.dumps(hints), (hints[-1]["color"] if hints else HINT_COLOUR)
 
 
 def palette_of(colours: list[str]):
@@ -565,7 +584,7 @@ def recolour_last_hint(colour, hints_text: str) -> tuple[str, str]:
     colour = hex_colour(colour)
     hints = hints_of(hints_text)
     if not hints or hints[-1]["color"] == colour:
-        raise gr.Error("no change", visible=False, print_exception=False)
+        raise NO_CHANGE
     hints[-1]["color"] = colour
     return colour, json.dumps(hints)
 
@@ -665,8 +684,8 @@ class HintPanel:
         quiet = dict(api_name=False, show_progress="hidden")
         redraw = dict(fn=show_hints, inputs=[image, self.json],
                       outputs=[self.preview, self.table], preprocess=False, **quiet)
-        image.change(lambda: ("[]", palette_of([])), outputs=[self.json, self.palette],
-                     **quiet).then(**redraw)
+        image.change(lambda: ("[]", palette_of([]), HINT_COLOUR),
+                     outputs=[self.json, self.palette, self.colour], **quiet).then(**redraw)
         added = self.preview.select(add_hint, inputs=[image, self.json, result, model],
                                     outputs=[self.json, self.colour], preprocess=False, **quiet)
         added.success(**redraw)
@@ -675,20 +694,23 @@ class HintPanel:
                           preprocess=False, **quiet)
         else:
             added.success(lambda: palette_of(swatches()), outputs=self.palette, **quiet)
-        closed = (self.table.select(remove_hint, inputs=self.json, outputs=self.json, **quiet),
-                  self.undo.click(undo_hint, inputs=self.json, outputs=self.json, **quiet),
-                  self.clear.click(lambda: "[]", outputs=self.json, **quiet))
-        for change in closed:
+        removed = (self.table.select(remove_hint, inputs=self.json,
+                                     outputs=[self.json, self.colour], **quiet),
+                   self.undo.click(undo_hint, inputs=self.json, outputs=[self.json, self.colour],
+                                   **quiet),
+                   self.clear.click(clear_hints, inputs=self.json,
+                                    outputs=[self.json, self.colour], **quiet))
+        for change in removed:
             change.success(lambda: palette_of([]), outputs=self.palette, **quiet)
-        # The picker's colour counts once chosen: at the end of a drag, or when it closes (a
-        # typed colour); not at each step of a drag (its "input"), which would re-render each.
-        picked = (self.colour.release(recolour_last_hint, inputs=[self.colour, self.json],
-                                      outputs=[self.colour, self.json], **quiet),
-                  self.colour.blur(recolour_last_hint, inputs=[self.colour, self.json],
-                                   outputs=[self.colour, self.json], **quiet),
+        # Any change of the picker's colour (a drag, a typed colour, a swatch, or set by the
+        # events above); one that leaves the last hint as it is stops there. During a drag only
+        # the last colour waits for the render in progress.
+        picked = (self.colour.change(recolour_last_hint, inputs=[self.colour, self.json],
+                                     outputs=[self.colour, self.json], trigger_mode="always_last",
+                                     **quiet),
                   self.palette.click(recolour_last_hint, inputs=[self.palette, self.json],
                                      outputs=[self.colour, self.json], **quiet))
-        for change in closed + picked:
+        for change in removed + picked:
             change.success(**redraw)
             change.success(colorize, inputs=colorize_inputs, outputs=outputs,
                            preprocess=False, api_name=False, concurrency_id="colorize",
@@ -755,12 +777,15 @@ def build_demo() -> gr.Blocks:
                                        scale=2)
                     another = gr.Button("Another photo", visible=False, elem_id="another_photo",
                                         scale=1)
+                vividness = gr.Slider(0, 100, step=1, value=0, label="Vividness",
+                                      info="0 = the model's own colour; higher = more colour "
+                                      "(up to twice the chroma)", elem_id="vividness")
                 examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
                 gr.Examples(examples=examples, inputs=image, label="Public-domain photographs",
                             elem_id="examples", examples_per_page=12)
             with gr.Column():
                 slider = gr.ImageSlider(label="Before / after", format="png", type="filepath",
-                                        elem_id="result", height=PHOTO_HEIGHT)
+                                        elem_id="result", max_height=PHOTO_HEIGHT)
                 panel.render_tools()
         with gr.Row():
             with gr.Column():
@@ -771,16 +796,14 @@ def build_demo() -> gr.Blocks:
                                         step=32, value=entries[default].image_size,
                                         label="Render size (px)", interactive=False)
             with gr.Column():
-                vividness = gr.Slider(0, 100, step=1, value=0, label="Vividness",
-                                      info="0 = the model's own colour; higher = more colour "
-                                      "(up to twice the chroma)", elem_id="vividness")
                 download = gr.File(label="Full-resolution result (PNG)", elem_id="download")
         image.upload(check_upload, inputs=image, outputs=image, preprocess=False,
                      api_name=False, show_progress="hidden")
+        # A photo in: it replaces the upload, to be clicked; the last photo's result goes.
         image.change(lambda photo: (gr.update(visible=photo is None),
-                                    *[gr.update(visible=photo is not None)] * 2),
-                     inputs=image, outputs=[image, panel.preview, another], preprocess=False,
-                     api_name=False, show_progress="hidden")
+                                    *[gr.update(visible=photo is not None)] * 2, None, None),
+                     inputs=image, outputs=[image, panel.preview, another, slider, download],
+                     preprocess=False, api_name=False, show_progress="hidden")
         another.click(lambda: None, outputs=image, api_name=False, show_progress="hidden")
         for update, target in ((model_update, model), (render_size_update, render_size)):
             model.change(update, inputs=model, outputs=target, api_name=False)
@@ -791,9 +814,10 @@ def build_demo() -> gr.Blocks:
         button.click(colorize, inputs=colorize_inputs, outputs=[slider, download],
                      api_name="colorize", preprocess=False, concurrency_id="colorize")
         # (not at each step of a drag: the last value waits for the render in progress)
-        vividness.change(rerender, inputs=colorize_inputs, outputs=[slider, download],
-                         preprocess=False, api_name=False, concurrency_id="colorize",
-                         trigger_mode="always_last")
+        for setting in (vividness, model):
+            setting.change(rerender, inputs=colorize_inputs, outputs=[slider, download],
+                           preprocess=False, api_name=False, concurrency_id="colorize",
+                           trigger_mode="always_last")
         panel.wire(image, model, download, colorize_inputs, [slider, download])
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
 
