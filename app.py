@@ -847,6 +847,8 @@ def main() -> None:
     # SIGTERM (how servers are stopped) as Ctrl-C: Gradio then closes, and the atexit clean-up
     # of the result folders runs (Python's default for SIGTERM skips it).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Gradio's "Running on local URL" at once in a log file too (a file is block-buffered).
+    sys.stdout.reconfigure(line_buffering=True)
     build_demo().launch(server_name=args.host, server_port=args.port, share=args.share,
                         show_error=True, allowed_paths=[str(EXAMPLES_DIR)],
                         max_file_size=MAX_FILE_SIZE)

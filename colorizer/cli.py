@@ -176,6 +176,9 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     missing = [item for item in args.inputs if not Path(item).exists()]
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise ValueError(f"-o must be a folder, and {args.output} is a file (results are "
+                         f"written into a folder, as NAME.png)")
     hints = _read_hints(args) if args.hints else None  # a bad file fails before any work
     plan = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
     # Which model, and is it there: before TensorFlow loads and before the progress bar.

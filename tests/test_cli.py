@@ -119,6 +119,9 @@ def test_errors_are_one_line_messages(tmp_path, capsys):
         main(["colorize", str(tmp_path / "x.png"), "-o", str(tmp_path / "o"),
               "--vividness", "150"])
     assert "--vividness: must be a number from 0 to 100, got '150'" in capsys.readouterr().err
+    # -o naming a file (e.g. the input itself): one line, before any work.
+    assert main(["colorize", str(tmp_path / "x.png"), "-o", str(tmp_path / "x.png")]) == 2
+    assert "-o must be a folder, and" in capsys.readouterr().err
 
 
 def test_vividness_from_the_command_line(model_folder, tmp_path):
