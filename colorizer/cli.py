@@ -56,6 +56,13 @@ def cmd_models(args: argparse.Namespace) -> int:
         backbone = f"{encoder} (ImageNet)" if encoder else "none"
         print(f"| {name} | {model.count_params():,} | {trainable:,} | "
               f"{model.count_params() - trainable:,} | {gflops[0]} | {gflops[1]} | {backbone} |")
+    print("\nEach architecture at its builder's defaults. The zoo's models were trained in other "
+          "configurations (e.g. a narrower cnn); as shipped:")
+    from colorizer.zoo import list_pretrained
+
+    for entry in list_pretrained():
+        params = f"{entry.params:,} params" if entry.params else "params not recorded"
+        print(f"  {entry.name}: {params}")
     return 0
 
 

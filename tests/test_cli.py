@@ -141,6 +141,8 @@ def test_models_command_lists_the_registry(capsys):
     assert "9,753,154" in printed and "30,981,992" in printed and "cnn" in printed
     assert "| lite0_unet |" in printed and "efficientnet_lite0 (ImageNet)" in printed
     assert "| 20,861,480 |" in printed  # xception_decoder's frozen encoder
+    # The zoo's own configurations, so that a cnn of 32M beside the zoo's 8M is explained.
+    assert "builder's defaults" in printed and "cnn.flickr8k_128: 8,045,410 params" in printed
 
 
 @pytest.mark.slow
