@@ -655,11 +655,11 @@ class HintPanel:
                                 height=PHOTO_HEIGHT, visible=False, render=False)
 
     def render_tools(self) -> None:
-        with gr.Column(elem_id="hint_panel"):
+        with gr.Column(elem_id="hint_panel", visible=False) as self.tools:  # with a photo
             self.note_text = gr.Markdown(self.NOTE, elem_id="hint_note")
             with gr.Row():
                 self.colour = gr.ColorPicker(HINT_COLOUR, label="Colour of the last hint",
-                                             elem_id="hint_colour", scale=1)
+                                             elem_id="hint_colour", scale=2, min_width=280)
                 self.undo = gr.Button("Undo", elem_id="undo_hint", scale=1, size="sm")
                 self.clear = gr.Button("Clear hints", elem_id="clear_hints", scale=1, size="sm")
             self.palette = gr.Dataset(
@@ -796,13 +796,15 @@ def build_demo() -> gr.Blocks:
                                         step=32, value=entries[default].image_size,
                                         label="Render size (px)", interactive=False)
             with gr.Column():
-                download = gr.File(label="Full-resolution result (PNG)", elem_id="download")
+                download = gr.File(label="Full-resolution result (PNG)", elem_id="download",
+                                   interactive=False)
         image.upload(check_upload, inputs=image, outputs=image, preprocess=False,
                      api_name=False, show_progress="hidden")
         # A photo in: it replaces the upload, to be clicked; the last photo's result goes.
         image.change(lambda photo: (gr.update(visible=photo is None),
-                                    *[gr.update(visible=photo is not None)] * 2, None, None),
-                     inputs=image, outputs=[image, panel.preview, another, slider, download],
+                                    *[gr.update(visible=photo is not None)] * 3, None, None),
+                     inputs=image,
+                     outputs=[image, panel.preview, another, panel.tools, slider, download],
                      preprocess=False, api_name=False, show_progress="hidden")
         another.click(lambda: None, outputs=image, api_name=False, show_progress="hidden")
         for update, target in ((model_update, model), (render_size_update, render_size)):
