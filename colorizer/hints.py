@@ -10,7 +10,7 @@ Lab units) is known over a small square patch around it. A hint model sees, besi
                                  ab over the whole map, from the patch centres (0 with no hints)
 
 The dense fill is given because a network fed only the sparse map hardly learned to use it,
-while with the fill it learned at once (REFERENCE.md, 2026-11-27). The fill is also the
+while with the fill it learned at once (measured on 2026-11-27). The fill is also the
 non-learned baseline the evaluation compares against (:func:`idw_fill`).
 
 :class:`HintSampler` simulates a user's hints for training and evaluation from the ground truth

@@ -1,4 +1,5 @@
-"""Quality metrics, defined once (see shared/REFERENCE.md): ab MSE, PSNR, SSIM, colourfulness, AuC.
+"""Quality metrics, defined once: ab MSE, PSNR, SSIM, colourfulness (Hasler & Suesstrunk 2003),
+AuC (Zhang et al. 2016).
 
 All take NumPy arrays; ab values are in Lab units and RGB images are uint8.
 """
