@@ -1,6 +1,6 @@
 """A minimal stand-in for the Hugging Face Hub's download and commit APIs, served on 127.0.0.1.
 
-Downloads: the three calls ``huggingface_hub.snapshot_download`` makes (see shared/REFERENCE.md):
+Downloads: the three calls ``huggingface_hub.snapshot_download`` makes (huggingface_hub 1.x):
 revision info, the file tree of a commit, and HEAD/GET of a file at a commit. Commits: the calls
 ``HfApi.create_repo`` and ``HfApi.create_commit`` make: create a repo (409 when it exists),
 validate a model card's YAML (accepted as it is), "preupload" (which answers "regular" for every

@@ -1,6 +1,6 @@
 """Pack a dataset into a small bundle of JPEGs for training on a lent GPU (64 MiB travel limit).
 
-    python training/make_device_bundle.py ../shared/data/flickr8k .bundle --val-limit 300
+    python training/make_device_bundle.py data/flickr8k .bundle --val-limit 300
 
 Decodes with the project's pipeline (resize to --size, no grayscale or unreadable files), then
 writes train.tar and val.tar of JPEGs (quality --quality, chroma kept at full resolution: 4:4:4

@@ -1,7 +1,7 @@
 """Build one training photo folder from local copies of photo-set repositories (issue 17).
 
     python training/prepare_photos.py training/sources/mixed150k.json --src /work/data/src \\
-        --root flickr8k=../shared/data/flickr8k --output /work/data/mixed150k --shards
+        --root flickr8k=data/flickr8k --output /work/data/mixed150k --shards
 
 The sources file names each set: its repository, commit and paths (or list files), its terms,
 and which of its photos are validation photos. A set's root is ``--src``/NAME (the paths of
