@@ -740,15 +740,14 @@ def build_demo() -> gr.Blocks:
     if not entries:
         raise SystemExit("app.py: error: no model to serve: weights/ holds none and the zoo "
                          "manifest pins no published revision (see `colorizer publish`)")
-    default = min(entries.values(), key=lambda e: e.metrics.get("val_ab_mse", float("inf"))).name
-    # The recommended model first, then the most colourful.
-    order = sorted(entries.values(), key=lambda e: (e.name != default,
-                                                    -e.metrics.get("colourfulness", 0.0)))
-    # The slider starts at the first classification model's own setting (also the API's default).
     # Models with hint inputs stay loadable by name (the API, the CLI) but out of the menu:
     # every model takes hints as an edit of its colour.
-    choices = [(e.label + (" (recommended)" if e.name == default else ""), e.name)
-               for e in order if not e.hints]
+    menu = [entry for entry in entries.values() if not entry.hints] or list(entries.values())
+    default = min(menu, key=lambda e: e.metrics.get("val_ab_mse", float("inf"))).name
+    # The recommended model first, then the most colourful.
+    order = sorted(menu, key=lambda e: (e.name != default, -e.metrics.get("colourfulness", 0.0)))
+    choices = [(e.label + (" (recommended)" if e.name == default else ""), e.name) for e in order]
+
     def model_update(model_name: str):
         return gr.update(info=model_info(entries[model_name]))
 

@@ -57,11 +57,6 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
 
     temperature = model.check_temperature(temperature)
     gain = chroma_gain(vividness)
-    judge = None
-    if realism:
-        from colorizer.realism import Judge
-
-        judge = Judge()
     title = name or evaluation_name({"data": str(data_path), "split": split})
     size = model.image_size
     paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
@@ -70,6 +65,11 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     pixels, kept, report = data.load_images(paths, size, skip_grayscale=False)
     if not kept:
         raise ValueError(f"no readable images in {data_path} ({split})")
+    judge = None
+    if realism:  # (built once the photos are there: a bad folder fails before it)
+        from colorizer.realism import Judge, content_agreement, kid
+
+        judge = Judge()
     ab_true, ab_model = _predict_all(model, pixels, batch_size, temperature)
     rebalance = quantization.inverse_prior_weights(ab_true)
     mean_ab = ab_true.reshape(-1, 2).mean(axis=0)
@@ -128,8 +128,6 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
             "auc_rebalanced": 100.0 * metrics.auc(np.mean(rebalanced_curves[name], axis=0)),
         }
         if judge is not None:
-            from colorizer.realism import content_agreement, kid
-
             scores = summary["results"][name]
             scores["content"] = content_agreement(judge.top1(name), judge.top1("original"))
             if len(kept) >= 2:  # (KID compares sets: one photo has none)
