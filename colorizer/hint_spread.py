@@ -155,11 +155,14 @@ def grid_shape(height: int, width: int, side: int = GRID_SIDE) -> tuple[int, int
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def edit(lightness: np.ndarray, ab_small: np.ndarray, hints, **settings) -> np.ndarray:
+def edit(lightness: np.ndarray, ab_small: np.ndarray, hints, gain: float = 1.0,
+         **settings) -> np.ndarray:
     """A model's ab (S, S, 2 or any grid) for a photo of full-resolution ``lightness``
     (H, W, 1), edited by user ``hints`` (``[(x, y, colour), ...]`` in pixels of the photo, see
     :func:`colorizer.hints.parse_hints`): the edit grid's ab, for
-    :func:`colorizer.inference.compose_image`. No hints: ``ab_small`` itself."""
+    :func:`colorizer.inference.compose_image`. No hints: ``ab_small`` itself. ``gain``: the
+    chroma gain the result is composed with (vividness); the hints' colours are divided by it,
+    so that a hint comes out in the colour given."""
     import tensorflow as tf
 
     from colorizer import color
@@ -176,7 +179,7 @@ def edit(lightness: np.ndarray, ab_small: np.ndarray, hints, **settings) -> np.n
                         min(int((x + 0.5) * columns / width), columns - 1))
                        for x, y, _ in parsed])
     rgb = np.array([colour for _, _, colour in parsed], np.float32)[:, None, :] / 255.0
-    colours = np.asarray(color.rgb_to_lab(tf.convert_to_tensor(rgb)))[:, 0, 1:]
+    colours = np.asarray(color.rgb_to_lab(tf.convert_to_tensor(rgb)))[:, 0, 1:] / gain
     return spread(grid_l, ab, points, colours, **settings)
 
 

@@ -278,7 +278,8 @@ class Colorizer:
         model's colour (:mod:`colorizer.hint_spread`); a hint model (:attr:`has_hints`) takes
         them as its network's input instead. No hints (None or []): the model's own colour.
         ``vividness`` (every model, 0..100; None or 0: the model's own colour) scales the
-        chroma by up to 2x, colours outside sRGB brought back by their chroma so hues hold.
+        chroma by up to 2x, colours outside sRGB brought back by their chroma so hues hold;
+        a hint still comes out in the colour given.
         Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or over-large input
         (more than ``max_pixels`` pixels, default ``colorizer.images.DEFAULT_MAX_PIXELS``) and
         ValueError for a bad argument (a hint outside the photo, a bad colour).
@@ -315,7 +316,7 @@ class Colorizer:
         if hints and not self.has_hints:  # a local edit of this model's colour
             from colorizer.hint_spread import edit
 
-            ab_small = edit(lightness, ab_small, hints)
+            ab_small = edit(lightness, ab_small, hints, gain)
         result = compose_image(lightness, ab_small, gain)
         del lightness
         if alpha is not None:

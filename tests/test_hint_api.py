@@ -164,3 +164,21 @@ def test_too_many_hints_are_refused_before_any_work():
         parse_hints([(1, 1, "#ff0000")] * (MAX_HINTS + 1), 10, 10)
     with pytest.raises(ValueError, match="must be a list"):
         parse_hints("[]", 10, 10)
+
+
+def test_a_hint_comes_out_in_its_colour_at_any_vividness():
+    """Vividness scales the model's chroma, not the colour a person gave: at the hint's point
+    the result is the hint's colour whether vividness is 0 or 100."""
+    from colorizer.color import rgb_to_lab
+
+    model = colorizer.create_model("cnn", image_size=32, width=0.125)
+    photo = np.full((48, 64), 120, np.uint8)
+    hint = (30, 24, (60, 110, 170))
+
+    def ab_at_hint(vividness):
+        rgb = np.asarray(model.colorize(photo, hints=[hint], vividness=vividness), np.float32)
+        return np.asarray(rgb_to_lab(rgb[20:29, 26:35] / 255.0))[..., 1:].mean(axis=(0, 1))
+
+    target = np.asarray(rgb_to_lab(np.array([[hint[2]]], np.float32) / 255.0))[0, 0, 1:]
+    for vividness in (0, 100):
+        assert np.abs(ab_at_hint(vividness) - target).max() < 4, (vividness, ab_at_hint(vividness))
