@@ -422,12 +422,12 @@ PREVIEW_SIDE = 1024  # the hint panel shows the photo at most this large (clicks
 HINT_COLOUR = "#808080"  # the colour picker before the first click (a click sets it)
 PALETTE_SIZE = 8  # swatches offered at a clicked point: distinct hues
 SWATCH_LIGHTNESS, SWATCH_CHROMA = 62.0, 42.0  # (a hint's lightness is the photo's own)
-_results: LRUCache = LRUCache(16)  # result PNG path -> its RGB at most PREVIEW_SIDE a side
 HINT_COLUMNS = ["#", "x", "y", "colour", "remove"]
 # Raised by a hint event with nothing to change: the events after it (a re-render) do not run,
 # and the page shows nothing.
 NO_CHANGE = gr.Error("no change", visible=False, print_exception=False)
-_previews: LRUCache = LRUCache(16)  # photo path -> (RGB preview, the original's (width, height))
+# photo or result path -> (RGB preview, the original's (width, height))
+_previews: LRUCache = LRUCache(16)
 
 
 def photo_preview(path: str) -> tuple[Image.Image, tuple[int, int]]:
@@ -519,26 +519,22 @@ def add_hint(photo, hints_text: str, result, model_name: str, evt: gr.SelectData
 
 
 def own_colour(path: str, result, model_name: str, index, shown: tuple[int, int]) -> str:
-    """"#rrggbb" of the current result at a clicked preview pixel; without a result, the
-    model's colour there (it colours the preview-size photo)."""
+    """"#rrggbb" of the current result at a clicked preview pixel (the result read as a photo
+    is, bounded and at preview size); without a result, the model's colour there (it colours
+    the preview-size photo)."""
     after = result.get("path") if isinstance(result, dict) else result
     small = None
     if isinstance(after, str) and served_file(after):
-        small = _results.get(after, lambda: _small_copy(after))
+        try:
+            small, _ = photo_preview(after)
+        except (ImageError, TimeoutError):  # (not a result this demo wrote: the model's colour)
+            small = None
     if small is None or small.size != shown:
         model = load_model(model_name)
         preview, _ = photo_preview(path)
         small = model.colorize(preview).convert("RGB")
     column, row = (min(max(int(i), 0), side - 1) for i, side in zip(index, small.size))
     return hex_colour(small.getpixel((column, row))[:3])
-
-
-def _small_copy(path: str) -> Image.Image:
-    """A result PNG at most PREVIEW_SIDE a side (as the photo's preview), decoded once."""
-    with PIXEL_BUDGET.hold(header_pixels(path)), Image.open(path) as image:
-        small = image.convert("RGB")
-    small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.BILINEAR)
-    return small
 
 
 def remove_hint(hints_text: str, evt: gr.SelectData) -> tuple[str, str]:
