@@ -10,18 +10,19 @@ Error against the original (ab MSE, PSNR) rewards a muted average colour; these 
 - content agreement: the share of photos whose top-1 ImageNet class on the result is the one on
   the original (no labels needed): colour that hides or changes what the photo shows lowers it.
 
-The judge is EfficientNet-Lite0's ImageNet classifier (:mod:`colorizer.models.efficientnet_lite`,
-its weights ship with the package, so this runs offline). It is also the encoder of the
-``lite0_*`` models; ``variant="lite2"`` judges with Lite2 where its converted weights exist
-(``tools/convert_efficientnet_lite.py --variant lite2``). Each photo is resized to JUDGE_SIZE
-square (bilinear), results and originals alike.
+The judge is EfficientNet-Lite2's ImageNet classifier (:mod:`colorizer.models.efficientnet_lite`;
+converted by ``tools/convert_efficientnet_lite.py --variant lite2`` and shipped, so this runs
+offline), at its own input size, 260 px. It is not the encoder of any zoo model (the ``lite0_*``
+models use Lite0's), so a result cannot please it by matching features the model was built on;
+``variant="lite0"`` judges with Lite0 at 224 px. Each photo is resized to the judge's square
+(bilinear), results and originals alike.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-JUDGE_SIZE = 224  # the classifier's input (px, square)
+JUDGE = "lite2"  # the default judge
 BATCH = 32
 KID_SUBSETS = 50  # random subsets for KID's mean and standard error
 KID_SUBSET_SIZE = 1000  # photos a subset (half of them when fewer than twice that)
@@ -32,13 +33,13 @@ class Judge:
     ``judge.add("model", rgb)`` ... then ``judge.features("model")``, ``judge.top1("model")``.
     Photos are judged a batch at a time, so only features are kept."""
 
-    def __init__(self, variant: str = "lite0"):
+    def __init__(self, variant: str = JUDGE):
         import keras
 
-        from colorizer.models.efficientnet_lite import efficientnet_lite
+        from colorizer.models.efficientnet_lite import VARIANTS, efficientnet_lite
 
-        classifier = efficientnet_lite(variant, (JUDGE_SIZE, JUDGE_SIZE, 3), include_top=True)
-        self.variant = variant
+        self.variant, self.size = variant, VARIANTS[variant][2]  # its own input size
+        classifier = efficientnet_lite(variant, (self.size, self.size, 3), include_top=True)
         self.network = keras.Model(classifier.input,
                                    [classifier.get_layer("avg_pool").output, classifier.output])
         self._waiting: dict[str, list[np.ndarray]] = {}
@@ -50,7 +51,7 @@ class Judge:
         from PIL import Image
 
         small = Image.fromarray(np.asarray(rgb, np.uint8)).resize(
-            (JUDGE_SIZE, JUDGE_SIZE), Image.Resampling.BILINEAR)
+            (self.size, self.size), Image.Resampling.BILINEAR)
         self._waiting.setdefault(name, []).append(np.asarray(small, np.float32))
         if len(self._waiting[name]) == BATCH:
             self._judge(name)
@@ -64,6 +65,11 @@ class Judge:
         features, probabilities = self.network.predict_on_batch(preprocess(np.stack(batch)))
         self._features.setdefault(name, []).append(np.asarray(features, np.float64))
         self._top1.setdefault(name, []).append(np.argmax(probabilities, axis=-1))
+
+    @property
+    def name(self) -> str:
+        """How tables name the judge, e.g. "EfficientNet-Lite2 (ImageNet, 260 px)"."""
+        return f"EfficientNet-{self.variant.capitalize()} (ImageNet, {self.size} px)"
 
     def features(self, name: str) -> np.ndarray:
         self._judge(name)

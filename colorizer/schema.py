@@ -30,10 +30,10 @@ METRICS = (
     Metric("auc", "AuC %", "AuC (%)", "{:.2f}", "{:.1f}", original=100.0),
     Metric("auc_rebalanced", "rebal. AuC %", "class-rebalanced AuC (%)", "{:.2f}", "{:.1f}",
            original=100.0),
-    # colorizer.realism: judged by EfficientNet-Lite0's ImageNet classifier
-    Metric("kid", "KID x1000", "KID x 1000 (EfficientNet-Lite0 features; lower is more real)",
+    # colorizer.realism: judged by an ImageNet classifier (EfficientNet-Lite2; the summary's "judge")
+    Metric("kid", "KID x1000", "KID x 1000 (judge's pooled features; lower is more real)",
            "{:.2f}", "{:.1f}", original=0.0),
-    Metric("content", "content %", "content agreement (%, EfficientNet-Lite0 top-1)", "{:.1f}",
+    Metric("content", "content %", "content agreement (%, judge's top-1)", "{:.1f}",
            "{:.1f}", original=100.0),
 )
 BY_KEY = {metric.key: metric for metric in METRICS}

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ def test_evaluate_reports_model_and_both_baselines(image_folder, tmp_path):
                                "auc_rebalanced", "kid", "kid_error", "content"}
         assert scores["kid"] > -5 and 0 <= scores["content"] <= 100
     # Gray photos are further from real colour photos than the originals are from themselves.
-    assert results["gray"]["kid"] > 0 and summary["judge"] == "EfficientNet-Lite0 (ImageNet)"
+    assert results["gray"]["kid"] > 0 and summary["judge"] == "EfficientNet-Lite2 (ImageNet, 260 px)"
     # The mean colour is the best constant: it beats gray on ab MSE.
     assert results["mean"]["ab_mse"] < results["gray"]["ab_mse"]
     assert results["gray"]["colourfulness"] < 1.0
@@ -34,6 +35,31 @@ def test_evaluate_reports_model_and_both_baselines(image_folder, tmp_path):
     assert "kid" not in named["results"]["model"]
     table = format_table(summary)
     assert "| gray |" in table and "| mean |" in table and "ab MSE" in table
+
+
+def test_evaluate_scores_what_colorize_returns(image_folder):
+    """One input path: evaluate's PSNR and colourfulness are those of Colorizer.colorize's
+    full-resolution results, photo for photo, also with a vividness."""
+    from PIL import Image
+
+    from colorizer.data import list_images
+
+    model = create_model("lite0_unet", image_size=32, weights=None)
+    paths = [p for p in list_images(image_folder, None) if p.endswith(("colour_00.png",
+                                                                        "colour_01.jpg"))]
+    folder = image_folder.parent / "two"
+    folder.mkdir()
+    for path in paths:
+        (folder / Path(path).name).write_bytes(Path(path).read_bytes())
+    summary = evaluate(model, folder, split=None, grid_images=0, realism=False, vividness=40)
+    psnrs, cfs = [], []
+    for path in sorted(folder.iterdir()):
+        original = np.asarray(Image.open(path).convert("RGB"))
+        result = np.asarray(model.colorize(path, vividness=40))
+        psnrs.append(metrics.psnr(result, original))
+        cfs.append(metrics.colourfulness(result))
+    assert summary["results"]["model"]["psnr"] == pytest.approx(np.mean(psnrs), abs=1e-9)
+    assert summary["results"]["model"]["colourfulness"] == pytest.approx(np.mean(cfs), abs=1e-9)
 
 
 def test_kid_is_near_zero_for_one_distribution_and_grows_with_a_shift():

