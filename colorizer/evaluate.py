@@ -4,8 +4,11 @@ Predictors compared on the same images:
   model  the model's prediction
   gray   a = b = 0 (what the black-and-white input already is)
   mean   the mean ab of the evaluated images (the best constant colour)
-Metrics (computed in :mod:`colorizer.metrics`, named in :mod:`colorizer.schema`): ab MSE at
-model size in Lab units; PSNR and SSIM of the full-resolution RGB result; colourfulness of
+Every photo goes to the network as :meth:`colorizer.Colorizer.colorize` sends it, and the
+full-resolution result scored is the one ``colorize`` returns (:func:`photos_at_model_size`,
+:func:`full_resolution`). Metrics (computed in :mod:`colorizer.metrics`, named in
+:mod:`colorizer.schema`): ab MSE at model size in Lab units (against the true ab reduced as the
+input is); PSNR and SSIM of the full-resolution RGB result; colourfulness of
 results and originals and mean |dCF|; AuC and the class-rebalanced AuC (each pixel weighted by
 the inverse prior of its ground-truth colour bin, the prior taken from the evaluated images
 themselves, so every model is weighted alike); with ``realism``, KID against the originals and
@@ -15,29 +18,51 @@ content agreement (:mod:`colorizer.realism`).
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
-from colorizer import data, metrics, quantization
+from colorizer import color, data, metrics, quantization
 from colorizer.atomic import save_figure, write_text
-from colorizer.images import read_image
-from colorizer.inference import compose, lightness_of
+from colorizer.images import ImageError, float_rgb, read_pixels
+from colorizer.inference import compose, lightness_of_pixels, model_input, photo_input
 from colorizer.schema import METRICS, evaluation_name, markdown_row
 
 PREDICTORS = ("model", "gray", "mean")
 
 
-def _predict_all(model, pixels: np.ndarray, batch_size: int, temperature: float | None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Model-size ab truth and prediction (Lab units) for cached uint8 pixels."""
-    truths, predictions = [], []
-    size = pixels.shape[1]
-    for lightness, ab in data.make_dataset(pixels, size, batch_size):
-        predictions.append(model.predict_ab(lightness, temperature))
-        truths.append(ab.numpy())
-    return np.concatenate(truths), np.concatenate(predictions)
+def photos_at_model_size(paths: Sequence[str | Path], size: int
+                         ) -> tuple[np.ndarray, np.ndarray, list[str], data.LoadReport]:
+    """Each readable photo as the network sees it (:func:`colorizer.inference.photo_input`, the
+    path :meth:`colorizer.Colorizer.colorize` takes) and its true ab reduced the same way:
+    (L (N, size, size, 1) in 0..100, ab (N, size, size, 2) in Lab units, the paths kept, a
+    report of the unreadable ones, which are skipped)."""
+    lightness, truth, kept, unreadable = [], [], [], []
+    for path in paths:
+        try:
+            pixels, _ = read_pixels(path)
+        except ImageError:
+            unreadable.append(str(path))
+            continue
+        lightness.append(photo_input(pixels, size)[1])
+        truth.append(np.asarray(model_input(color.rgb_to_lab(float_rgb(pixels))[..., 1:], size)))
+        kept.append(str(path))
+    report = data.LoadReport(len(paths), unreadable, [])
+    if unreadable:  # (one warning, as the training loader gives)
+        warnings.warn(report.summary(), stacklevel=2)
+    if not kept:
+        return np.zeros((0, size, size, 1), np.float32), np.zeros((0, size, size, 2)), kept, report
+    return np.stack(lightness), np.stack(truth), kept, report
+
+
+def full_resolution(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """A photo's full-resolution L (H, W, 1), as :meth:`colorizer.Colorizer.colorize` computes
+    it, and its uint8 RGB original."""
+    pixels, _ = read_pixels(path)
+    lightness = lightness_of_pixels(pixels)
+    return lightness, np.round(float_rgb(pixels) * 255.0).astype(np.uint8)
 
 
 def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_size: int = 32,
@@ -62,7 +87,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
     if limit:
         paths = paths[:limit]
-    pixels, kept, report = data.load_images(paths, size, skip_grayscale=False)
+    lightness_small, ab_true, kept, report = photos_at_model_size(paths, size)
     if not kept:
         raise ValueError(f"no readable images in {data_path} ({split})")
     judge = None
@@ -70,7 +95,9 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
         from colorizer.realism import Judge, content_agreement, kid
 
         judge = Judge()
-    ab_true, ab_model = _predict_all(model, pixels, batch_size, temperature)
+    ab_model = np.concatenate([model.predict_ab(lightness_small[i:i + batch_size], temperature)
+                               for i in range(0, len(kept), batch_size)])
+    del lightness_small
     rebalance = quantization.inverse_prior_weights(ab_true)
     mean_ab = ab_true.reshape(-1, 2).mean(axis=0)
     predictions = {
@@ -85,9 +112,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     original_cf = []
     grid = []
     for index, path in enumerate(kept):
-        rgb, _ = read_image(path)
-        original = np.round(rgb * 255.0).astype(np.uint8)
-        lightness = lightness_of(rgb)
+        lightness, original = full_resolution(path)
         cf_original = metrics.colourfulness(original)
         original_cf.append(cf_original)
         if judge is not None:
@@ -134,7 +159,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
                 scores["kid"], scores["kid_error"] = kid(judge.features("original"),
                                                          judge.features(name))
     if judge is not None:
-        summary["judge"] = f"EfficientNet-{judge.variant.capitalize()} (ImageNet)"
+        summary["judge"] = judge.name
     if output is not None:
         output = Path(output)
         output.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,8 @@ fixed seed (the training simulator's patches, :class:`colorizer.hints.HintSample
   idw_fill  the non-learned baseline: the hints' ab spread by inverse-distance weighting (the
             fill channels of the model's own hint input), over the photo's own L
 
-Metrics as :mod:`colorizer.evaluate`: ab MSE at model size (Lab units) and PSNR of the
-full-resolution RGB result. The curves against N are drawn like Zhang et al. 2017, figure 4.
+Photos reach the network as in :mod:`colorizer.evaluate` (the path of ``Colorizer.colorize``).
+Metrics as there: ab MSE at model size (Lab units) and PSNR of the full-resolution RGB result. The curves against N are drawn like Zhang et al. 2017, figure 4.
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ import numpy as np
 
 from colorizer import color, data, metrics
 from colorizer.atomic import save_figure, write_text
+from colorizer.evaluate import full_resolution, photos_at_model_size, summary_header
+from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.hint_spread import points_of_maps, spread
 from colorizer.hints import HintSampler
-from colorizer.images import read_image
-from colorizer.evaluate import summary_header
-from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
-from colorizer.inference import compose, lightness_of
+from colorizer.inference import compose
 
 PREDICTORS = ("model", "idw_fill")
 METRICS_NAME = HINT_METRICS_NAME
@@ -47,24 +46,29 @@ def parse_counts(text: str) -> list[int]:
     return sorted(set(counts))
 
 
-def _predict(model, pixels: np.ndarray, count: int, batch_size: int, seed: int
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Model-size ab (Lab units): truth, model prediction and IDW fill, for ``count`` hints."""
+def _predict(model, lightness: np.ndarray, ab_true: np.ndarray, count: int, batch_size: int,
+             seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Model-size ab (Lab units) of the model and of the IDW fill, with ``count`` hints drawn
+    from ``ab_true``: the n-th photo gets the hints of the n-th key of a stream seeded with
+    ``seed`` (as the training pipeline's validation batches)."""
+    import tensorflow as tf
+
     sampler = HintSampler(count=count, seed=seed)
-    truths, predictions, fills = [], [], []
-    for lightness, ab, hints in data.make_dataset(pixels, pixels.shape[1], batch_size,
-                                                  hints=sampler):
-        hints = hints.numpy()
+    keys = list(tf.data.Dataset.random(seed=seed).take(len(lightness)).as_numpy_iterator())
+    predictions, fills = [], []
+    for start in range(0, len(lightness), batch_size):
+        grid_l = lightness[start:start + batch_size]
+        hints = np.stack([np.asarray(sampler.maps(tf.constant(ab_true[start + k]), keys[start + k]))
+                          for k in range(len(grid_l))])
         if model.has_hints:
-            predictions.append(model.predict_ab(lightness.numpy(), hints=hints))
+            predictions.append(model.predict_ab(grid_l, hints=hints))
         else:  # the model's own colour, edited where the hints are
-            plain = model.predict_ab(lightness.numpy())
-            grid_l = lightness.numpy()[..., 0] * color.L_SCALE + color.L_CENTER
-            predictions.append(np.stack([spread(grid_l[k], plain[k], *points_of_maps(hints[k]))
+            plain = model.predict_ab(grid_l)
+            predictions.append(np.stack([spread(grid_l[k, ..., 0], plain[k],
+                                                *points_of_maps(hints[k]))
                                          for k in range(len(plain))]))
         fills.append(color.denormalize_ab(hints[..., 3:5]))
-        truths.append(ab.numpy())
-    return np.concatenate(truths), np.concatenate(predictions), np.concatenate(fills)
+    return np.concatenate(predictions), np.concatenate(fills)
 
 
 def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
@@ -81,18 +85,16 @@ def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
     paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
     if limit:
         paths = paths[:limit]
-    pixels, kept, report = data.load_images(paths, size, skip_grayscale=False)
+    lightness_small, ab_true, kept, report = photos_at_model_size(paths, size)
     if not kept:
         raise ValueError(f"no readable images in {data_path} ({split})")
     results: dict[str, dict[str, dict[str, float]]] = {name: {} for name in PREDICTORS}
     for count in counts:
-        ab_true, ab_model, ab_fill = _predict(model, pixels, count, batch_size, seed)
+        ab_model, ab_fill = _predict(model, lightness_small, ab_true, count, batch_size, seed)
         predictions = {"model": ab_model, "idw_fill": ab_fill}
         psnrs = {name: [] for name in PREDICTORS}
         for index, path in enumerate(kept):
-            rgb, _ = read_image(path)
-            original = np.round(rgb * 255.0).astype(np.uint8)
-            lightness = lightness_of(rgb)
+            lightness, original = full_resolution(path)
             for name in PREDICTORS:
                 psnrs[name].append(metrics.psnr(compose(lightness, predictions[name][index]),
                                                 original))

@@ -18,9 +18,22 @@ from colorizer import color
 from colorizer.images import DEFAULT_MAX_PIXELS, ImageInput
 
 
-def model_input(lightness: tf.Tensor, size: int) -> tf.Tensor:
-    """Full-resolution L (H, W, 1) -> the model's square input (size, size, 1), antialiased."""
-    return tf.image.resize(lightness, (size, size), method="area")
+def model_input(channels, size: int) -> tf.Tensor:
+    """Full-resolution L (H, W, 1), or any channels (H, W, C) -> (size, size, C), area-averaged
+    (antialiased): how a photo is brought to the model's square."""
+    return tf.image.resize(channels, (size, size), method="area")
+
+
+def photo_input(pixels: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels of :func:`colorizer.images.read_pixels` -> (their full-resolution L (H, W, 1), the
+    network's input at ``size``: that L area-averaged to (size, size, 1), in 0..100).
+
+    The one way from a photo to the network: :meth:`colorizer.Colorizer.colorize` (and so the
+    demo and the CLI), ``colorizer evaluate`` and its ``--hints`` all go through it, so the
+    published figures measure what users get.
+    """
+    lightness = lightness_of_pixels(pixels)
+    return lightness, np.asarray(model_input(lightness, size))
 
 
 MAX_GAIN = 2.0  # the chroma gain at vividness 100 (0: the model's own colour, gain 1)

@@ -237,7 +237,7 @@ class Colorizer:
         """
         from colorizer.hints import check_point
         from colorizer.images import DEFAULT_MAX_PIXELS, read_pixels
-        from colorizer.inference import lightness_of_pixels, model_input
+        from colorizer.inference import photo_input
 
         if self.head != "classification":
             raise ValueError(f"likely colours need a classification model; this "
@@ -248,10 +248,9 @@ class Colorizer:
         pixels, _ = read_pixels(image, max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
         height, width = pixels.shape[:2]
         x, y = check_point(x, y, width, height)
-        lightness = lightness_of_pixels(pixels)
+        lightness, network_input = photo_input(pixels, model.image_size)
         del pixels
-        distribution = np.asarray(model._predict(
-            np.asarray(model_input(lightness, model.image_size))[None]))[0]  # (h, w, Q)
+        distribution = np.asarray(model._predict(network_input[None]))[0]  # (h, w, Q)
         row = min(int(y * distribution.shape[0] / height), distribution.shape[0] - 1)
         column = min(int(x * distribution.shape[1] / width), distribution.shape[1] - 1)
         probabilities = distribution[row, column]
@@ -287,8 +286,7 @@ class Colorizer:
         from PIL import Image
 
         from colorizer.images import DEFAULT_MAX_PIXELS, read_pixels
-        from colorizer.inference import (chroma_gain, compose_image, lightness_of_pixels,
-                                         model_input)
+        from colorizer.inference import chroma_gain, compose_image, photo_input
 
         # Resolved here, before any work: a render-size copy decodes at this model's own default.
         temperature = self.check_temperature(temperature)
@@ -309,10 +307,9 @@ class Colorizer:
             height, width = pixels.shape[:2]
             points = user_points(hints, width, height, model.image_size)
             hint_maps = np.asarray(to_maps(points, model.image_size))[None]
-        lightness = lightness_of_pixels(pixels)
+        lightness, network_input = photo_input(pixels, model.image_size)
         del pixels  # (a caller's array stays theirs)
-        ab_small = model.predict_ab(model_input(lightness, model.image_size)[None],
-                                    temperature, hints=hint_maps)[0]
+        ab_small = model.predict_ab(network_input[None], temperature, hints=hint_maps)[0]
         if hints and not self.has_hints:  # a local edit of this model's colour
             from colorizer.hint_spread import edit
 
