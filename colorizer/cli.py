@@ -115,8 +115,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         counts = parse_counts(args.hints)  # a bad list fails before the model loads
         if args.record_in:
             raise ValueError("--record-in records the evaluation without hints; drop --hints")
-    if args.record_in and args.vividness:
-        raise ValueError("--record-in records the model's own colour; drop --vividness")
+    if args.record_in and args.vividness is not None:
+        raise ValueError("--record-in records the model at its own default vividness; drop "
+                         "--vividness")
     if args.record_in:
         from colorizer.folders import resolve_model_folder
 
@@ -480,7 +481,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     evaluate.add_argument("--temperature", type=float, help=TEMPERATURE_HELP)
     evaluate.add_argument("--vividness", type=_vividness, default=None,
                           help="0..100: evaluate the model's colour with this chroma gain, as "
-                          "colorize --vividness gives it (default 0: its own)")
+                          "colorize --vividness gives it (default: the model's own default)")
     evaluate.add_argument("--no-realism", action="store_true",
                           help="skip KID and content agreement (an ImageNet classifier judging "
                           "every result; about a third of the time)")
@@ -522,8 +523,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                           help="replace existing outputs (inputs are never replaced)")
     colorize.add_argument("--temperature", type=float, help=TEMPERATURE_HELP)
     colorize.add_argument("--vividness", type=_vividness, default=None,
-                          help="0..100: 0 (default) is the model's own colour, higher is more "
-                          "colour (chroma up to 2x, kept within sRGB by chroma so hues hold)")
+                          help="0..100: 0 is the network's own colour, higher is more colour "
+                          "(chroma up to 2x, kept within sRGB by chroma so hues hold); default: "
+                          "the model's default vividness (colorizer list shows it)")
     colorize.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
     colorize.add_argument("--hints", metavar="HINTS.json",
                           help='every model: colour hints for the one input photo, a JSON list '

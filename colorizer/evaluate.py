@@ -72,15 +72,16 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
              realism: bool = True) -> dict[str, Any]:
     """Evaluate ``model`` on ``split`` of ``data_path``; write metrics.json and grid.png to output.
 
-    ``temperature`` decodes a classification model (default 0.38). ``vividness`` (0..100) is
-    the model's chroma gain, as :meth:`colorizer.Colorizer.colorize` takes it (ab MSE and AuC
+    ``temperature`` decodes a classification model (default 0.38). ``vividness`` (0..100;
+    default the model's own) is the chroma gain, as :meth:`colorizer.Colorizer.colorize` takes it (ab MSE and AuC
     are of the ab before it). ``realism`` adds KID and content agreement (an ImageNet
     classifier judges every result and original). ``name`` is what cards and tables call this
     evaluation (default :func:`colorizer.schema.evaluation_name`'s, e.g. "flickr8k val").
     """
-    from colorizer.inference import chroma_gain
+    from colorizer.vividness import chroma_gain
 
     temperature = model.check_temperature(temperature)
+    vividness = model.default_vividness if vividness is None else vividness
     gain = chroma_gain(vividness)
     title = name or evaluation_name({"data": str(data_path), "split": split})
     size = model.image_size
@@ -139,7 +140,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     summary: dict[str, Any] = {
         **summary_header(model, data_path, split, kept, report),
         "temperature": temperature,
-        "vividness": 0.0 if vividness is None else float(vividness),
+        "vividness": float(vividness),
         "name": title,
         "mean_ab": [float(v) for v in mean_ab],
         "original_colourfulness": float(np.mean(original_cf)),

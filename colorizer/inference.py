@@ -36,20 +36,6 @@ def photo_input(pixels: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return lightness, np.asarray(model_input(lightness, size))
 
 
-MAX_GAIN = 2.0  # the chroma gain at vividness 100 (0: the model's own colour, gain 1)
-
-
-def chroma_gain(vividness: float | None) -> float:
-    """The chroma gain of a vividness setting (0..100, None: 0): 1 + vividness / 100 x
-    (MAX_GAIN - 1); a bad one is a ValueError."""
-    if vividness is None:
-        return 1.0
-    if isinstance(vividness, bool) or not isinstance(vividness, (int, float, np.number)) \
-            or not 0.0 <= float(vividness) <= 100.0:
-        raise ValueError(f"vividness must be a number from 0 to 100, got {vividness!r}")
-    return 1.0 + float(vividness) / 100.0 * (MAX_GAIN - 1.0)
-
-
 # sRGB -> linear light for 16-bit codes: a lookup replaces a power per channel and pixel.
 _LINEAR_OF_CODE = np.asarray(color.srgb_to_linear(np.arange(65536, dtype=np.float64) / 65535.0),
                              np.float32)

@@ -31,6 +31,7 @@ from colorizer import color, quantization
 from colorizer.bounded import LRUCache
 from colorizer.hints import HINT_CHANNELS
 from colorizer.models.registry import ModelSpec, build_network, model_defaults
+from colorizer.vividness import chroma_gain
 
 # Resized copies (render sizes) kept per model; each holds a full copy of the weights.
 RESIZED_CACHE = 4
@@ -134,7 +135,20 @@ class Colorizer:
         self.spec = dataclasses.replace(self.spec, temperature=temperature)
         return self
 
+    def with_vividness(self, vividness: float) -> "Colorizer":
+        """Set the model's own default vividness (0..100, 0: its network's colour), used when a
+        call gives none and kept in its saved folder; returns self."""
+        chroma_gain(vividness)  # checked: a number from 0 to 100
+        self.spec = dataclasses.replace(self.spec, vividness=float(vividness))
+        return self
+
     # --- inference --------------------------------------------------------------------------
+
+    @property
+    def default_vividness(self) -> float:
+        """The vividness used when none is given (chosen on the validation sets for the zoo's
+        models: ``tools/choose_vividness.py``)."""
+        return self.spec.vividness
 
     @property
     def default_temperature(self) -> float | None:
@@ -276,8 +290,8 @@ class Colorizer:
         hint recolours the region its point belongs to and nothing else, a local edit of this
         model's colour (:mod:`colorizer.hint_spread`); a hint model (:attr:`has_hints`) takes
         them as its network's input instead. No hints (None or []): the model's own colour.
-        ``vividness`` (every model, 0..100; None or 0: the model's own colour) scales the
-        chroma by up to 2x, colours outside sRGB brought back by their chroma so hues hold;
+        ``vividness`` (every model, 0..100; 0: the network's own colour; None: the model's
+        default, :attr:`default_vividness`) scales the chroma by up to 2x, colours outside sRGB brought back by their chroma so hues hold;
         a hint still comes out in the colour given.
         Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or over-large input
         (more than ``max_pixels`` pixels, default ``colorizer.images.DEFAULT_MAX_PIXELS``) and
@@ -286,11 +300,11 @@ class Colorizer:
         from PIL import Image
 
         from colorizer.images import DEFAULT_MAX_PIXELS, read_pixels
-        from colorizer.inference import chroma_gain, compose_image, photo_input
+        from colorizer.inference import compose_image, photo_input
 
         # Resolved here, before any work: a render-size copy decodes at this model's own default.
         temperature = self.check_temperature(temperature)
-        gain = chroma_gain(vividness)
+        gain = chroma_gain(self.spec.vividness if vividness is None else vividness)
         model = self.at_size(size)
         # Memory: the photo as decoded (uint8 or uint16), its L in float32, the result image;
         # the Lab maths goes a band of rows at a time (about 12 bytes a pixel in all).

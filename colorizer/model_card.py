@@ -9,11 +9,18 @@ from colorizer.atomic import atomic_path
 from colorizer.models import model_description
 from colorizer.models.heads import HEAD_CARD_TEXT
 from colorizer.quantization import TEMPERATURE
+from colorizer.vividness import chroma_gain
 from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.jsonfiles import read_json
 from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
 from colorizer.schema import METRICS, evaluation_name, markdown_row
 
+VIVIDNESS = """
+Default vividness: **{vividness}** (chroma x {gain}; 0 is the network's own colour, 100 doubles
+the chroma), chosen on the validation sets: the setting with the lowest realism distance (KID)
+whose PSNR is not below gray's (`python tools/choose_vividness.py`). Any call can set its own:
+`model.colorize(photo, vividness=...)`, `colorizer colorize --vividness`.
+"""
 CARD_MARK = "Part of the `colorizer` model zoo"  # a card this module wrote (and may write anew)
 TEMPLATE = """---
 {{ card_data }}
@@ -26,7 +33,7 @@ TEMPLATE = """---
 Part of the `colorizer` model zoo: automatic colorization of black-and-white photos. The model sees the CIELAB lightness L of a photo at {{ image_size }}x{{ image_size }} and
 {{ head_sentence }}; `colorizer.colorize` upsamples ab and puts it back on the
 photo's original full-resolution lightness, so the output has the input's size and detail.
-
+{{ vividness }}
 ## Usage
 
 ```python
@@ -200,6 +207,7 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
     head_sentence = head_sentence.format(temperature=(
         f"{temperature}, this model's own" if temperature is not None else TEMPERATURE))
     hints = bool(config["args"].get("hints"))
+    vividness = float(config.get("vividness", 0.0))
     card = ModelCard.from_template(
         card_data,
         template_str=TEMPLATE,
@@ -214,6 +222,7 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         data=_data_section(metrics),
         head_sentence=head_sentence,
         head_limitation=head_limitation,
+        vividness=VIVIDNESS.format(vividness=f"{vividness:g}", gain=f"{chroma_gain(vividness):.2f}"),
     )
     path = folder / CARD_NAME
     with atomic_path(path) as temp:

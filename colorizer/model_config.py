@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from colorizer.folders import is_temperature
+from colorizer.vividness import is_vividness
 from colorizer.models import HEADS, list_models, model_defaults
 from colorizer.models.efficientnet_lite import VARIANTS
 
@@ -119,6 +120,9 @@ def check_model_config(config: Any, path: str | Path) -> dict[str, Any]:
                                     or resolved.get("head") != "classification"):
         raise ValueError(f"{path}: temperature must be null or, for a classification head, a "
                          f"number from 0 to 1, got {temperature!r}")
+    if not is_vividness(config.get("vividness", 0.0)):
+        raise ValueError(f"{path}: vividness must be a number from 0 to 100, got "
+                         f"{config['vividness']!r}")
     if "weights" in resolved:
         resolved["weights"] = None  # the folder holds every weight: never download any
     return resolved

@@ -67,6 +67,8 @@ def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, An
     }
     if spec.temperature is not None:
         config["temperature"] = spec.temperature
+    if spec.vividness:
+        config["vividness"] = spec.vividness
     old = _model_config(folder)
     if old is None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -196,4 +198,5 @@ def load_pretrained(folder: str | Path) -> Colorizer:
         warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     prior = load_prior(folder / PRIOR_NAME) if (folder / PRIOR_NAME).is_file() else None
     # The spec keeps the arguments as saved (e.g. weights="imagenet": how it was first built).
-    return Colorizer(network, ModelSpec(architecture, args, prior, config.get("temperature")))
+    return Colorizer(network, ModelSpec(architecture, args, prior, config.get("temperature"),
+                                        float(config.get("vividness", 0.0))))

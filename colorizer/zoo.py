@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from colorizer.folders import CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME, is_temperature
+from colorizer.vividness import is_vividness
 from colorizer.jsonfiles import read_json
 from colorizer.schema import METRICS, SUMMARY, labelled, short
 
@@ -30,7 +31,8 @@ from colorizer.schema import METRICS, SUMMARY, labelled, short
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_MANIFEST = Path(__file__).resolve().parent / "zoo.json"
 # What `colorizer publish` copies into a manifest entry from the weight folder's config.json.
-FOLDER_FIELDS = ("architecture", "head", "image_size", "params", "hints", "temperature")
+FOLDER_FIELDS = ("architecture", "head", "image_size", "params", "hints", "temperature",
+                 "vividness")
 MAX_MANIFEST_BYTES = 10_000_000  # the shipped manifest is about 7 kB for 7 models
 
 
@@ -106,6 +108,7 @@ class PretrainedModel:
     params: int | None = None
     hints: bool = False  # whether it takes colour hints (built with hints=True)
     temperature: float | None = None  # a classification model's own decoding temperature
+    vividness: float = 0.0  # the model's default vividness (0..100)
 
     @property
     def local(self) -> bool:
@@ -159,6 +162,8 @@ def folder_fields(folder: Path) -> dict[str, Any]:
         # none for a bad one: loading the folder then says what is wrong with it
         "temperature": (float(config["temperature"]) if is_temperature(config.get("temperature"))
                         else None),
+        "vividness": (float(config["vividness"]) if is_vividness(config.get("vividness"))
+                      else 0.0),
         "description": config.get("description") or config["architecture"],
         "hub_repo": config.get("hub_repo"),
         "metrics": headline(metrics),
@@ -192,6 +197,7 @@ def list_pretrained() -> list[PretrainedModel]:
             params=local.get("params", model.get("params")),
             hints=local.get("hints", model.get("hints", False)),
             temperature=local.get("temperature", model.get("temperature")),
+            vividness=local.get("vividness", model.get("vividness", 0.0)),
         )
     for name, folder in folders.items():  # weight folders the manifest does not list
         local = folder_fields(folder)
@@ -199,7 +205,8 @@ def list_pretrained() -> list[PretrainedModel]:
             name=name, architecture=local["architecture"], head=local["head"],
             image_size=local["image_size"], label=name, description=local["description"],
             path=folder, hub_repo=local["hub_repo"], revision=None, metrics=local["metrics"],
-            params=local["params"], hints=local["hints"], temperature=local["temperature"])
+            params=local["params"], hints=local["hints"], temperature=local["temperature"],
+            vividness=local["vividness"])
     return [entries[name] for name in sorted(entries)]
 
 

@@ -194,3 +194,31 @@ def test_the_shipped_hint_model_follows_a_hint_and_colours_like_the_default_with
     spot = red[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3).mean(axis=0)
     before = plain[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3).mean(axis=0)
     assert spot[0] - spot[1] > before[0] - before[1] + 20  # redder than without the hint
+
+
+def test_a_model_keeps_its_own_default_vividness(tmp_path):
+    """The default vividness (chosen per zoo model) is saved, loaded, shown on the card and used
+    by colorize when a call gives none; an explicit one, 0 included, still wins."""
+    from colorizer.zoo import folder_fields
+
+    model = _small("cnn")
+    gray = Image.fromarray(np.round(_photo(40)[0, ..., 0] * 2.55).astype(np.uint8), "L")
+    at_30 = np.asarray(model.colorize(gray, vividness=30))
+    own = np.asarray(model.colorize(gray, vividness=0))
+    folder = model.with_vividness(30).save_pretrained(tmp_path / "model")
+    assert json.loads((folder / "config.json").read_text())["vividness"] == 30
+    assert folder_fields(folder)["vividness"] == 30
+    loaded = colorizer.Colorizer.from_pretrained(folder)
+    assert loaded.default_vividness == 30
+    np.testing.assert_array_equal(np.asarray(loaded.colorize(gray)), at_30)
+    np.testing.assert_array_equal(np.asarray(loaded.colorize(gray, vividness=0)), own)
+    from colorizer.model_card import write_model_card
+
+    assert "Default vividness: **30** (chroma x 1.30" in write_model_card(folder).read_text()
+    with pytest.raises(ValueError, match="vividness must be a number from 0 to 100"):
+        model.with_vividness(101)
+    config = json.loads((folder / "config.json").read_text())
+    for bad in (-1, 150, "vivid", True):
+        (folder / "config.json").write_text(json.dumps({**config, "vividness": bad}))
+        with pytest.raises(ValueError, match="vividness must be a number from 0 to 100"):
+            colorizer.Colorizer.from_pretrained(folder)

@@ -7,7 +7,7 @@ For each model (default: the zoo's shipped folders under weights/) and each vali
 (Flickr8k val and MiniPlaces val, the zoo table's two), the network runs once per photo, through
 the path ``Colorizer.colorize`` takes (:func:`colorizer.evaluate.photos_at_model_size`); its
 full-resolution result is then composed at each vividness setting (the chroma gain of
-:func:`colorizer.inference.chroma_gain`) and scored: PSNR, colourfulness CF, KID x 1000 and
+:func:`colorizer.vividness.chroma_gain`) and scored: PSNR, colourfulness CF, KID x 1000 and
 content agreement (:mod:`colorizer.realism`'s judge, the same as ``colorizer evaluate``'s).
 
 The rule (the vividness issue): the default is the setting with the lowest realism distance
@@ -40,8 +40,9 @@ def sweep(model, data_path: str, split: str, limit: int, settings) -> dict:
     ``limit`` photos of a validation set."""
     from colorizer import data, metrics
     from colorizer.evaluate import full_resolution, photos_at_model_size
-    from colorizer.inference import chroma_gain, compose
+    from colorizer.inference import compose
     from colorizer.realism import Judge, content_agreement, kid
+    from colorizer.vividness import chroma_gain
 
     paths = data.list_images(data_path, split)[:limit or None]
     lightness_small, _, kept, _ = photos_at_model_size(paths, model.image_size)

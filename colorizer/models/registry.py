@@ -38,6 +38,8 @@ class ModelSpec:
     # the colour prior of a classification model's training set (rebalancing; None otherwise)
     temperature: float | None = None
     # a classification model's own annealed-mean temperature (None: the paper's 0.38)
+    vividness: float = 0.0
+    # the model's own default vividness, 0..100 (colorizer.vividness)
 
     @property
     def image_size(self) -> int:
