@@ -49,7 +49,7 @@ from colorizer.images import (  # noqa: E402
     read_pixels,
 )
 from colorizer.schema import short  # noqa: E402
-from colorizer.zoo import list_pretrained  # noqa: E402
+from colorizer.zoo import list_pretrained, recommended  # noqa: E402
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 RENDER_SIZES = (64, 512)  # slider range for models that accept other render sizes
@@ -304,7 +304,8 @@ def colorize(photo, model_name: str, render_size: float | None = None,
     """Colorize one upload; returns the before/after pair and the full-resolution PNG.
 
     ``render_size`` is used by models that accept other sizes (the others ignore it);
-    ``vividness`` (0..100, every model; None or 0: the model's own colour) scales the chroma.
+    ``vividness`` (0..100, every model; 0: the network's own colour; None: the model's
+    default) scales the chroma.
     ``hints``: the CLI's hints JSON, for every model (empty or "[]": none).
     """
     check_arguments(model=(model_name, str), render_size=(render_size, (int, float, type(None))),
@@ -729,6 +730,12 @@ def model_info(entry) -> str:
     return " \u00b7 ".join(parts)
 
 
+def vividness_info(entry) -> str:
+    """The vividness slider's info line, naming the model's default."""
+    return (f"0 = the network's own colour; higher = more colour (up to twice the chroma); "
+            f"this model's default: {entry.vividness:g}")
+
+
 def build_demo() -> gr.Blocks:
     from colorizer.models import ModelSpec  # the registry: which models render at other sizes
 
@@ -739,13 +746,24 @@ def build_demo() -> gr.Blocks:
     # Models with hint inputs stay loadable by name (the API, the CLI) but out of the menu:
     # every model takes hints as an edit of its colour.
     menu = [entry for entry in entries.values() if not entry.hints] or list(entries.values())
-    default = min(menu, key=lambda e: e.metrics.get("val_ab_mse", float("inf"))).name
+    default = recommended(menu).name
     # The recommended model first, then the most colourful.
     order = sorted(menu, key=lambda e: (e.name != default, -e.metrics.get("colourfulness", 0.0)))
     choices = [(e.label + (" (recommended)" if e.name == default else ""), e.name) for e in order]
 
     def model_update(model_name: str):
         return gr.update(info=model_info(entries[model_name]))
+
+    def vividness_update(model_name: str, current):
+        entry = entries[model_name]
+        if current == entry.vividness:
+            return gr.update(info=vividness_info(entry))
+        return gr.update(info=vividness_info(entry), value=entry.vividness)
+
+    def rerender_if_kept(photo, model_name: str, render_size, current, hints, progress=gr.Progress()):
+        if current != entries[model_name].vividness:
+            return gr.skip(), gr.skip()  # the slider moves: its change re-renders
+        return rerender(photo, model_name, render_size, current, hints, progress)
 
     def render_size_update(model_name: str):
         """The render-size slider: free for fully convolutional models, fixed otherwise."""
@@ -772,9 +790,9 @@ def build_demo() -> gr.Blocks:
                                        scale=2)
                     another = gr.Button("Another photo", visible=False, elem_id="another_photo",
                                         scale=1)
-                vividness = gr.Slider(0, 100, step=1, value=0, label="Vividness",
-                                      info="0 = the model's own colour; higher = more colour "
-                                      "(up to twice the chroma)", elem_id="vividness")
+                vividness = gr.Slider(0, 100, step=1, value=entries[default].vividness,
+                                      label="Vividness", elem_id="vividness",
+                                      info=vividness_info(entries[default]))
                 examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
                 gr.Examples(examples=examples, inputs=image, label="Public-domain photographs",
                             elem_id="examples", examples_per_page=12)
@@ -811,10 +829,16 @@ def build_demo() -> gr.Blocks:
         button.click(colorize, inputs=colorize_inputs, outputs=[slider, download],
                      api_name="colorize", preprocess=False, concurrency_id="colorize")
         # (not at each step of a drag: the last value waits for the render in progress)
-        for setting in (vividness, model):
-            setting.change(rerender, inputs=colorize_inputs, outputs=[slider, download],
-                           preprocess=False, api_name=False, concurrency_id="colorize",
-                           trigger_mode="always_last")
+        vividness.change(rerender, inputs=colorize_inputs, outputs=[slider, download],
+                         preprocess=False, api_name=False, concurrency_id="colorize",
+                         trigger_mode="always_last")
+        # Another model: the slider moves to its default vividness, which re-renders; where it
+        # already stands there, the model's change re-renders (one render either way).
+        model.change(vividness_update, inputs=[model, vividness], outputs=vividness,
+                     api_name=False, show_progress="hidden")
+        model.change(rerender_if_kept, inputs=colorize_inputs, outputs=[slider, download],
+                     preprocess=False, api_name=False, concurrency_id="colorize",
+                     trigger_mode="always_last")
         panel.wire(image, model, download, colorize_inputs, [slider, download])
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
 
