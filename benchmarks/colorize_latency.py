@@ -64,7 +64,7 @@ def worker(model_name: str, sizes: list[int], runs: int, warmup: int) -> dict:
             times = []
             for index in range(warmup + runs):
                 start = time.perf_counter()
-                colorizer.colorize(photo, model).save(folder / "out.png",
+                model.colorize(photo).save(folder / "out.png",
                                                       compress_level=PNG_COMPRESS_LEVEL)
                 if index >= warmup:
                     times.append(time.perf_counter() - start)

@@ -83,11 +83,11 @@ def status_kb(field):
 
 model_name, small, photo = sys.argv[1:4]
 model = colorizer.from_pretrained(model_name)
-colorizer.colorize(small, model)            # warm-up: traced functions, allocator pools
+model.colorize(small)            # warm-up: traced functions, allocator pools
 before = status_kb("VmRSS")
 Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
 began = time.perf_counter()
-result = colorizer.colorize(photo, model, max_pixels=10**9)
+result = model.colorize(photo, max_pixels=10**9)
 seconds = time.perf_counter() - began
 peak = status_kb("VmHWM")
 print(json.dumps({"before_kb": before, "peak_kb": peak, "seconds": seconds,

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 
 from colorizer import data, quantization  # noqa: E402
 from colorizer.config import TrainConfig, make_optimizer, stages  # noqa: E402
-from colorizer.models import create_model  # noqa: E402
+from colorizer import create_model  # noqa: E402
 
 
 def _rate(model, inputs, steps: int, batch_size: int) -> float:

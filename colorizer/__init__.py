@@ -4,7 +4,10 @@
 >>> colorizer.list_pretrained()                      # the shipped zoo
 >>> model = colorizer.from_pretrained("lite0_unet.flickr8k_128")   # a colorizer.Colorizer
 >>> model.colorize("old_photo.jpg").save("old_photo_color.png")
->>> colorizer.colorize("old_photo.jpg", model)                     # the same, as a function
+>>> model.save_pretrained("my_model"); model.push_to_hub("you/my-colorizer")
+>>> colorizer.create_model("lite0_unet")             # a new one, to train (colorizer train)
+
+One door per capability: these names; everything else is the package's inside.
 
 The public names are imported on first use, so ``import colorizer`` stays quick and
 ``colorizer.models`` can be used on machines without TensorFlow (Keras on JAX or PyTorch).
@@ -25,14 +28,10 @@ _EXPORTS = {
     "HubError": "colorizer.hub",
     "Colorizer": "colorizer.model",
     "ImageError": "colorizer.images",
-    "colorize": "colorizer.inference",
-    "create_model": "colorizer.models",
-    "from_pretrained": "colorizer.hub",
+    "create_model": "colorizer.model",
+    "from_pretrained": "colorizer.model",
     "list_models": "colorizer.models",
     "list_pretrained": "colorizer.zoo",
-    "load_pretrained": "colorizer.pretrained",
-    "push_to_hub": "colorizer.hub",
-    "save_pretrained": "colorizer.pretrained",
 }
 __all__ = sorted(_EXPORTS)
 

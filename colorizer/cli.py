@@ -40,7 +40,8 @@ def _model_args(pairs: list[str], flag: str = "--model-arg") -> dict:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from colorizer.models import ModelSpec, create_model, list_models, model_defaults
+    from colorizer.model import create_model
+    from colorizer.models import ModelSpec, list_models, model_defaults
     from colorizer.models.flops import model_flops
 
     print("| name | params | trainable | frozen | GFLOPs 128 px | GFLOPs 256 px | pretrained backbone |")
@@ -107,7 +108,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from colorizer.evaluate import evaluate, format_table
-    from colorizer.hub import from_pretrained
+    from colorizer.model import from_pretrained
 
     if args.hints is not None:
         from colorizer.evaluate_hints import parse_counts
@@ -195,9 +196,9 @@ def cmd_colorize(args: argparse.Namespace) -> int:
 
     from colorizer.atomic import atomic_path, remove_partial_files
     from colorizer.images import PNG_COMPRESS_LEVEL, ImageError
-    from colorizer.pretrained import load_pretrained
+    from colorizer.model import Colorizer
 
-    model = load_pretrained(folder) if folder is not None else None
+    model = Colorizer.from_pretrained(folder) if folder is not None else None
     if model is not None:
         model.check_temperature(args.temperature)
     failed = list(plan.failed)
@@ -364,10 +365,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_pull(args: argparse.Namespace) -> int:
     from colorizer.hub import resolve
-    from colorizer.pretrained import load_pretrained
+    from colorizer.model import Colorizer
 
     folder = resolve(args.name, revision=args.revision, cache_dir=args.cache_dir)
-    load_pretrained(folder)  # check that it loads
+    Colorizer.from_pretrained(folder)  # check that it loads
     print(folder)
     return 0
 
@@ -382,9 +383,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from colorizer.hub import push_to_hub
+    from colorizer.hub import push_folder
 
-    url = push_to_hub(args.folder, args.repo_id, private=args.private,
+    url = push_folder(args.folder, args.repo_id, private=args.private,
                       commit_message=args.message)
     print(url)
     return 0

@@ -18,14 +18,8 @@ from colorizer.atomic import atomic_folder, write_text
 from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.model_card import write_model_card
 from colorizer.schema import evaluation_name
-from colorizer.pretrained import (
-    CONFIG_NAME,
-    CURVES_NAME,
-    METRICS_NAME,
-    load_pretrained,
-    resolve_model_folder,
-    save_pretrained,
-)
+from colorizer.model import Colorizer
+from colorizer.pretrained import CONFIG_NAME, CURVES_NAME, METRICS_NAME, resolve_model_folder
 
 
 def _training_record(run_dir: Path, model_config: dict) -> dict:
@@ -111,7 +105,7 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
         raise FileExistsError(f"{output} exists; pass overwrite=True (--overwrite) to replace it")
     evaluation_data = json.loads(Path(evaluation).read_text())
     model_config = json.loads((source / CONFIG_NAME).read_text())
-    model = load_pretrained(source)
+    model = Colorizer.from_pretrained(source)
     if temperature is not None:
         model.with_temperature(temperature)
     measured_at = evaluation_data.get("temperature")
@@ -143,7 +137,7 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
     if sources is not None:
         metrics["data_sources"] = data_sources(sources, training["config"].get("data", ""))
     with atomic_folder(output, overwrite=overwrite) as staging:
-        save_pretrained(model, staging, extra=config)  # not the optimizer state the run saved
+        model.save_pretrained(staging, extra=config)  # not the optimizer state the run saved
         if (run_dir / CURVES_NAME).is_file():
             shutil.copy2(run_dir / CURVES_NAME, staging / CURVES_NAME)
         (staging / METRICS_NAME).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")

@@ -1,4 +1,6 @@
-"""Pretrained weights by name, folder or Hugging Face Hub repo: ``from_pretrained``, ``push_to_hub``.
+"""The Hub side of model folders: a zoo name, local folder or Hub repo -> a local folder
+(:func:`resolve`), and folders -> Hub commits (:func:`push_folder`, :func:`commit_folder`).
+It never builds a model: :meth:`colorizer.Colorizer.from_pretrained` and ``push_to_hub`` do.
 
 Offline first: a zoo name loads its weight folder when there is one (``weights/``), else the
 revision the zoo manifest pins; a Hub repo id downloads through
@@ -36,8 +38,6 @@ from colorizer.zoo import find_pretrained, list_pretrained, manifest_path, weigh
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo
-
-    from colorizer.model import Colorizer
 
 
 class HubError(OSError):
@@ -280,46 +280,29 @@ def resolve(name_or_repo_or_path: str | Path, revision: str | None = None,
     )
 
 
-def from_pretrained(name_or_repo_or_path: str | Path, revision: str | None = None,
-                    cache_dir: str | Path | None = None, token: str | None = None
-                    ) -> Colorizer:
-    """Load a zoo model by name, a local model/run folder, or a Hub repo id (``user/name``).
-
-    >>> model = from_pretrained("autoencoder.flickr8k_128")  # shipped, offline
-    >>> model = from_pretrained("someone/my-colorizer", revision="3f2c...")  # doctest: +SKIP
-    """
-    from colorizer.model import Colorizer
-
-    return Colorizer.from_pretrained(name_or_repo_or_path, revision, cache_dir=cache_dir,
-                                     token=token)
-
-
-def push_to_hub(model_or_folder: Colorizer | str | Path, repo_id: str, *,
-                private: bool = False, token: str | None = None,
-                commit_message: str = "Upload colorizer model") -> str:
-    """Publish a model (or a saved weight folder) to ``repo_id`` in one commit; return its URL.
+def push_folder(source: str | Path, repo_id: str, *, private: bool = False,
+                token: str | None = None, commit_message: str = "Upload colorizer model") -> str:
+    """Publish a saved model folder (or a run folder's best model) to ``repo_id`` in one commit;
+    return its URL. (A model object: :meth:`colorizer.Colorizer.push_to_hub`.)
 
     The repo is created if needed. The commit holds the whole weight folder (config.json,
     model.weights.h5 and, when present, prior.json, metrics.json and curves.png) and a model card.
     """
-    from colorizer.model import Colorizer
+    # (cards, the config check and the public check import TensorFlow: only when pushing)
     from colorizer.model_card import CARD_MARK, write_model_card
-    from colorizer.pretrained import read_config, save_pretrained
+    from colorizer.pretrained import read_config
     from colorizer.public import check_public, make_public
 
+    source = resolve_model_folder(source)
+    read_config(source)
+    if not (source / WEIGHTS_NAME).is_file():
+        raise FileNotFoundError(f"{source / WEIGHTS_NAME} is missing; nothing to push")
     with tempfile.TemporaryDirectory() as staging:
         folder = Path(staging) / "model"
-        if isinstance(model_or_folder, Colorizer):
-            save_pretrained(model_or_folder, folder)
-        else:
-            source = resolve_model_folder(model_or_folder)
-            read_config(source)
-            if not (source / WEIGHTS_NAME).is_file():
-                raise FileNotFoundError(f"{source / WEIGHTS_NAME} is missing; nothing to push")
-            folder.mkdir()
-            for name in FOLDER_FILES:
-                if (source / name).is_file():
-                    shutil.copy2(source / name, folder / name)
+        folder.mkdir()
+        for name in FOLDER_FILES:
+            if (source / name).is_file():
+                shutil.copy2(source / name, folder / name)
         make_public(folder)  # no local paths of this machine go public
         card = folder / CARD_NAME
         if not card.is_file() or CARD_MARK in card.read_text(encoding="utf-8", errors="replace"):

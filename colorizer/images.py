@@ -1,6 +1,6 @@
 """Reading user images for inference: any common mode, EXIF rotation, alpha, and clear errors.
 
-Everything a user hands to :func:`colorizer.colorize` goes through :func:`read_pixels`, which
+Everything a user hands to :meth:`colorizer.Colorizer.colorize` goes through :func:`read_pixels`, which
 returns the pixels as compactly as they came (uint8, or uint16 for 16-bit and float input) plus
 the alpha channel if there was one, or raises :class:`ImageError` with a message that names the
 problem; :func:`read_image` gives the same as float RGB in 0..1 (16-bit precision kept).
@@ -205,7 +205,7 @@ def read_image(source: ImageInput, max_pixels: int = DEFAULT_MAX_PIXELS
                ) -> tuple[np.ndarray, np.ndarray | None]:
     """A path, PIL image or array -> (float32 RGB HxWx3 in 0..1, uint8 alpha HxW or None).
 
-    12 bytes a pixel: :func:`colorizer.colorize` works from :func:`read_pixels` instead.
+    12 bytes a pixel: :meth:`colorizer.Colorizer.colorize` works from :func:`read_pixels` instead.
     """
     pixels, alpha = read_pixels(source, max_pixels)
     return float_rgb(pixels), alpha

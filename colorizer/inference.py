@@ -15,7 +15,6 @@ import tensorflow as tf
 from PIL import Image
 
 from colorizer import color
-from colorizer.images import DEFAULT_MAX_PIXELS, ImageInput
 
 
 def model_input(channels, size: int) -> tf.Tensor:
@@ -168,14 +167,3 @@ def compose(lightness: np.ndarray, ab_small: np.ndarray, gain: float = 1.0) -> n
     for band, rgb in _composed_bands(lightness, ab_small, gain):
         result[band] = rgb
     return result
-
-
-def colorize(image: ImageInput, model, *, size: int | None = None,
-             temperature: float | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-             hints=None, vividness: float | None = None) -> Image.Image:
-    """``model.colorize(image, ...)``: see :meth:`colorizer.Colorizer.colorize`.
-
-    >>> result = colorize("photo.jpg", from_pretrained("lite0_unet.flickr8k_128"))  # doctest: +SKIP
-    """
-    return model.colorize(image, size=size, temperature=temperature, max_pixels=max_pixels,
-                          hints=hints, vividness=vividness)

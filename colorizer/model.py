@@ -30,7 +30,9 @@ import numpy as np
 from colorizer import color, quantization
 from colorizer.bounded import LRUCache
 from colorizer.hints import HINT_CHANNELS
-from colorizer.models.registry import ModelSpec, build_network, model_defaults
+from colorizer.hub import push_folder, resolve
+from colorizer.models.registry import ModelSpec, build_network, model_defaults, resolve_args
+from colorizer.pretrained import WEIGHTS_NAME, load_folder, read_config, save_folder
 from colorizer.vividness import chroma_gain
 
 # Resized copies (render sizes) kept per model; each holds a full copy of the weights.
@@ -89,35 +91,31 @@ class Colorizer:
     # --- creation and persistence -----------------------------------------------------------
 
     @classmethod
-    def create(cls, architecture: str, **args: Any) -> "Colorizer":
-        """A new model of a registered architecture (``colorizer.create_model``)."""
-        from colorizer.models import create_model
-
-        return create_model(architecture, **args)
-
-    @classmethod
     def from_pretrained(cls, name_or_path_or_repo: str | Path, revision: str | None = None, *,
                         cache_dir: str | Path | None = None, token: str | None = None
                         ) -> "Colorizer":
         """A zoo name, a local model or training run folder, or a Hub repo id (``user/name``,
-        ``hf://user/name``; ``revision`` pins a commit)."""
-        from colorizer.hub import resolve
-        from colorizer.pretrained import load_pretrained
+        ``hf://user/name``; ``revision`` pins a commit). ``colorizer.from_pretrained`` is this.
 
-        return load_pretrained(resolve(name_or_path_or_repo, revision, cache_dir, token))
+        >>> model = colorizer.from_pretrained("autoencoder.flickr8k_128")  # doctest: +SKIP
+        """
+        return cls(*load_folder(resolve(name_or_path_or_repo, revision, cache_dir, token)))
 
     def save_pretrained(self, folder: str | Path, *, extra: dict[str, Any] | None = None) -> Path:
         """Write a model folder (config.json, model.weights.h5, prior.json for a classification
         head); ``extra`` entries are added to config.json."""
-        from colorizer.pretrained import save_pretrained
+        return save_folder(self.network, self.spec, folder, extra=extra)
 
-        return save_pretrained(self, folder, extra=extra)
+    def push_to_hub(self, repo_id: str, *, private: bool = False, token: str | None = None,
+                    commit_message: str = "Upload colorizer model") -> str:
+        """Publish to the Hub repo ``repo_id`` (created if needed) in one commit, with a model
+        card; returns the commit's URL. (A saved folder: ``colorizer push FOLDER REPO``.)"""
+        import tempfile
 
-    def push_to_hub(self, repo_id: str, **kwargs: Any) -> str:
-        """Publish to the Hub in one commit with a model card (see :func:`colorizer.push_to_hub`)."""
-        from colorizer.hub import push_to_hub
-
-        return push_to_hub(self, repo_id, **kwargs)
+        with tempfile.TemporaryDirectory() as staging:
+            folder = self.save_pretrained(Path(staging) / "model")
+            return push_folder(folder, repo_id, private=private, token=token,
+                               commit_message=commit_message)
 
     def with_prior(self, prior: np.ndarray | None) -> "Colorizer":
         """Set the colour prior of the training set (classification head); returns self."""
@@ -381,9 +379,6 @@ class Colorizer:
         has): then every layer the two share (same name and weight shapes) is copied and the
         others keep their initialisation (a hint model's hint layers: zero).
         """
-        from colorizer.hub import resolve
-        from colorizer.pretrained import WEIGHTS_NAME, load_pretrained, read_config
-
         folder = resolve(name_or_path)
         config = read_config(folder)
         if config["architecture"] != self.architecture:
@@ -400,7 +395,7 @@ class Colorizer:
             return
         # Keras weight files address layers by class and position, not name: with layers added
         # or left out, a file load would put weights in the wrong layers. Copy by name instead.
-        copied, skipped = copy_shared_layers(load_pretrained(folder).network, self.network)
+        copied, skipped = copy_shared_layers(load_folder(folder)[0], self.network)
         print(f"starting from the {copied} layers shared with {name_or_path}, which differs in "
               f"{', '.join(differs)}; the other layers start from their initialisation"
               + (f" (not copied: {', '.join(skipped)})" if skipped else ""), file=sys.stderr)
@@ -440,3 +435,19 @@ def copy_shared_layers(source: keras.Model, target: keras.Model) -> tuple[int, l
     for layer, match in pairs:
         match.set_weights(layer.get_weights())
     return len(pairs), skipped
+
+
+def create_model(name: str, **args: Any) -> Colorizer:
+    """A new, untrained model of the registered architecture ``name`` (builder arguments as
+    keywords; ``colorizer.list_models()`` names them).
+
+    >>> model = create_model("autoencoder")
+    >>> model.network.output_shape
+    (None, 128, 128, 2)
+    """
+    spec = ModelSpec(name, resolve_args(name, args))
+    return Colorizer(build_network(spec), spec)
+
+
+# The public door for loading (README: ``colorizer.from_pretrained``).
+from_pretrained = Colorizer.from_pretrained

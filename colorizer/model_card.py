@@ -31,7 +31,7 @@ TEMPLATE = """---
 {{ description }}
 
 Part of the `colorizer` model zoo: automatic colorization of black-and-white photos. The model sees the CIELAB lightness L of a photo at {{ image_size }}x{{ image_size }} and
-{{ head_sentence }}; `colorizer.colorize` upsamples ab and puts it back on the
+{{ head_sentence }}; `model.colorize` upsamples ab and puts it back on the
 photo's original full-resolution lightness, so the output has the input's size and detail.
 {{ vividness }}
 ## Usage
@@ -40,7 +40,7 @@ photo's original full-resolution lightness, so the output has the input's size a
 import colorizer
 
 model = colorizer.from_pretrained("{{ repo }}")
-colorizer.colorize("old_photo.jpg", model).save("old_photo_color.png")
+model.colorize("old_photo.jpg").save("old_photo_color.png")
 ```
 
 or `colorizer colorize old_photos/ -o colorized/ --model {{ repo }}`.
@@ -123,7 +123,7 @@ down, 0-based) whose colour a person knows. Only the hint's chroma is used; the 
 own lightness.
 
 ```python
-colorizer.colorize("old_photo.jpg", model, hints=[(120, 80, (200, 30, 40)), (40, 300, "#2a6b3c")])
+model.colorize("old_photo.jpg", hints=[(120, 80, (200, 30, 40)), (40, 300, "#2a6b3c")])
 ```
 
 or `colorizer colorize old_photo.jpg --model {repo} --hints hints.json` with a JSON list of

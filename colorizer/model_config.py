@@ -1,7 +1,7 @@
 """Checking a model folder's config.json before anything is built from it.
 
 A weight folder may come from anyone (a Hub repo, a download): its config.json decides what
-``load_pretrained`` builds, so every builder argument is checked for its type and a sane range
+``from_pretrained`` builds, so every builder argument is checked for its type and a sane range
 first. Nothing is allocated for a config that asks for a network of billions of parameters,
 nothing is downloaded (``weights`` is always None: the folder holds every weight), and every
 problem is a one-line ``ValueError`` naming the file and the field.
@@ -90,7 +90,7 @@ def check_model_config(config: Any, path: str | Path) -> dict[str, Any]:
 
     Returns ``config["args"]`` completed with the builder's defaults and with ``weights``
     set to None; raises ValueError for anything else than what ``save_pretrained`` writes.
-    (``load_pretrained`` builds with ``ModelSpec.offline_args``, the same ``weights=None``.)
+    (:func:`colorizer.pretrained.load_folder` builds with ``ModelSpec.offline_args``, the same ``weights=None``.)
     """
     if not isinstance(config, dict):
         raise ValueError(f"{path} must hold a JSON object, not {type(config).__name__}")

@@ -1,6 +1,7 @@
-"""Model folders on disk: ``save_pretrained`` / ``load_pretrained``.
+"""The model folder codec: a folder on disk <-> (Keras network, :class:`ModelSpec`).
 
-A model folder holds ``config.json`` (architecture, build arguments, input size, normalisation,
+:meth:`colorizer.Colorizer.save_pretrained` and ``from_pretrained`` are the doors; this module
+never sees the model object. A model folder holds ``config.json`` (architecture, build arguments, input size, normalisation,
 package version; sorted keys) and ``model.weights.h5`` (Keras weights, no pickled code); a model
 with a classification head also ``prior.json`` (the colour prior of its training set). Loading
 rebuilds the architecture through the registry and loads the weights into it, so nothing from the
@@ -34,16 +35,16 @@ from colorizer.folders import (  # noqa: F401  (re-exported: the folder's file n
     resolve_model_folder,
 )
 from colorizer.jsonfiles import read_json
-from colorizer.model import Colorizer
 from colorizer.model_config import MAX_CONFIG_BYTES, check_model_config
 from colorizer.models import ModelSpec, build_network
 from colorizer.models.registry import resolve_args
 from colorizer.quantization import load_prior, save_prior
 
 
-def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, Any] | None = None
-                    ) -> Path:
-    """Write ``model`` as a model folder; ``extra`` entries are added to config.json.
+def save_folder(network: keras.Model, spec: ModelSpec, folder: str | Path, *,
+                extra: dict[str, Any] | None = None) -> Path:
+    """Write ``network`` and ``spec`` as a model folder; ``extra`` entries are added to
+    config.json.
 
     A folder that holds a model already is replaced as a whole
     (:func:`colorizer.atomic.atomic_folder`: the new folder is assembled beside it, then the two
@@ -54,7 +55,6 @@ def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, An
     holding no model, each file is written atomically and config.json last. Temp files and
     folders of an earlier, killed save are removed.
     """
-    spec = model.spec
     folder = Path(folder)
     config = {
         "architecture": spec.architecture,
@@ -73,7 +73,7 @@ def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, An
     if old is None:
         folder.mkdir(parents=True, exist_ok=True)
         remove_partial_files(folder)
-        _write_model(model, folder, config)
+        _write_model(network, spec, folder, config)
         return folder
     same = all(old.get(key) == json.loads(json.dumps(config[key]))
                for key in ("architecture", "args", "image_size"))
@@ -86,7 +86,7 @@ def save_pretrained(model: Colorizer, folder: str | Path, *, extra: dict[str, An
                 shutil.copytree(item, staging / item.name, symlinks=True)
             else:
                 shutil.copy2(item, staging / item.name, follow_symlinks=False)
-        _write_model(model, staging, config)
+        _write_model(network, spec, staging, config)
     return folder
 
 
@@ -99,11 +99,12 @@ def _model_config(folder: Path) -> dict[str, Any] | None:
     return config if isinstance(config, dict) and "architecture" in config else None
 
 
-def _write_model(model: Colorizer, folder: Path, config: dict[str, Any]) -> None:
+def _write_model(network: keras.Model, spec: ModelSpec, folder: Path, config: dict[str, Any]
+                 ) -> None:
     """The weights, the prior (classification) and config.json, each atomically, config last."""
-    _save_weights_only(model.network, folder / WEIGHTS_NAME)
-    if model.spec.prior is not None:
-        save_prior(model.spec.prior, folder / PRIOR_NAME)
+    _save_weights_only(network, folder / WEIGHTS_NAME)
+    if spec.prior is not None:
+        save_prior(spec.prior, folder / PRIOR_NAME)
     write_text(folder / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
@@ -168,8 +169,9 @@ def _weights_error(weights: Path, built: str, error: Exception) -> str:
     return f"{weights} cannot be loaded into the architecture in {CONFIG_NAME} ({built}): {first}"
 
 
-def load_pretrained(folder: str | Path) -> Colorizer:
-    """Rebuild the model saved in ``folder`` (a model folder or a training run folder).
+def load_folder(folder: str | Path) -> tuple[keras.Model, ModelSpec]:
+    """Rebuild the network and spec saved in ``folder`` (a model folder or a training run
+    folder).
 
     The config is checked first (:func:`read_config`) and the network is built with no
     pretrained-weight download (the folder holds every weight); nothing from the folder is
@@ -198,5 +200,5 @@ def load_pretrained(folder: str | Path) -> Colorizer:
         warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     prior = load_prior(folder / PRIOR_NAME) if (folder / PRIOR_NAME).is_file() else None
     # The spec keeps the arguments as saved (e.g. weights="imagenet": how it was first built).
-    return Colorizer(network, ModelSpec(architecture, args, prior, config.get("temperature"),
-                                        float(config.get("vividness", 0.0))))
+    return network, ModelSpec(architecture, args, prior, config.get("temperature"),
+                              float(config.get("vividness", 0.0)))

@@ -26,7 +26,7 @@ import keras
 from colorizer import quantization
 from colorizer.callbacks import TimeLimit, has_checkpoint, run_callbacks
 from colorizer.config import TrainConfig, make_optimizer, stages
-from colorizer.models import create_model
+from colorizer.model import create_model
 from colorizer.shards import prior_sample
 
 __all__ = ["TrainConfig", "default_source", "train"]

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorizer import create_model, load_pretrained, save_pretrained
+from colorizer import create_model, from_pretrained
 from colorizer.atomic import atomic_folder, atomic_path, is_partial, remove_partial_files, write_text
 from colorizer.cli import main
 from conftest import colourful_image
@@ -180,7 +180,7 @@ def _kill_when_config_is_written(folder, model_code):
                 os.kill(os.getpid(), signal.SIGKILL)
             return original(path, text)
         pretrained.write_text = killed
-        pretrained.save_pretrained({model_code}, {str(folder)!r})
+        {model_code}.save_pretrained({str(folder)!r})
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -190,25 +190,25 @@ def _kill_when_config_is_written(folder, model_code):
 @pytest.mark.slow
 def test_save_pretrained_over_a_different_model_leaves_the_old_or_the_new(tmp_path):
     old = create_model("autoencoder", image_size=32)
-    folder = save_pretrained(old, tmp_path / "model")
+    folder = old.save_pretrained(tmp_path / "model")
     (folder / "metrics.json").write_text("{}")  # the old model's evaluation
     (folder / "notes.txt").write_text("mine")  # not a model file
     x = np.linspace(-0.5, 0.5, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
     expected = np.asarray(old.network(x))
     _kill_when_config_is_written(folder, 'create_model("cnn", image_size=32, width=0.125)')
-    loaded = load_pretrained(folder)  # before: the cnn's weights under the autoencoder's config
+    loaded = from_pretrained(folder)  # before: the cnn's weights under the autoencoder's config
     assert loaded.architecture == "autoencoder"
     np.testing.assert_array_equal(np.asarray(loaded.network(x)), expected)
 
     new = create_model("cnn", image_size=32, width=0.125)
-    save_pretrained(new, folder)  # and the next save removes what the killed one left
-    assert load_pretrained(folder).architecture == "cnn"
+    new.save_pretrained(folder)  # and the next save removes what the killed one left
+    assert from_pretrained(folder).architecture == "cnn"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.weights.h5",
                                                         "notes.txt"]  # not the old metrics
-    save_pretrained(new, folder, extra={"epoch": 2})  # the same model: its other files stay
+    new.save_pretrained(folder, extra={"epoch": 2})  # the same model: its other files stay
     (folder / "metrics.json").write_text("{}")
-    save_pretrained(new, folder, extra={"epoch": 3})
+    new.save_pretrained(folder, extra={"epoch": 3})
     assert (folder / "metrics.json").is_file() and (folder / "notes.txt").read_text() == "mine"
 
 
@@ -220,12 +220,12 @@ def test_kill_while_the_model_folder_is_written_keeps_the_previous_model(tmp_pat
 
     keras.utils.set_random_seed(1)
     first = create_model("autoencoder", image_size=32)
-    folder = save_pretrained(first, tmp_path / "model", extra={"epoch": 1})
+    folder = first.save_pretrained(tmp_path / "model", extra={"epoch": 1})
     x = np.linspace(-0.5, 0.5, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
     expected = np.asarray(first.network(x))
     script = textwrap.dedent(f"""
         import os, signal, keras
-        from colorizer import create_model, save_pretrained
+        from colorizer import create_model
         original = keras.Model.save_weights
         def cut(self, path, *args, **kwargs):
             original(self, path, *args, **kwargs)
@@ -234,7 +234,7 @@ def test_kill_while_the_model_folder_is_written_keeps_the_previous_model(tmp_pat
             os.kill(os.getpid(), signal.SIGKILL)
         keras.Model.save_weights = cut
         keras.utils.set_random_seed(2)
-        save_pretrained(create_model("autoencoder", image_size=32), {str(folder)!r},
+        create_model("autoencoder", image_size=32).save_pretrained({str(folder)!r},
                         extra={{"epoch": 2}})
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -242,8 +242,8 @@ def test_kill_while_the_model_folder_is_written_keeps_the_previous_model(tmp_pat
     assert done.returncode == -signal.SIGKILL, done.stderr[-3000:]
     assert any(is_partial(p) for p in tmp_path.iterdir())  # the killed write's temp folder
     assert json.loads((folder / "config.json").read_text())["epoch"] == 1
-    np.testing.assert_array_equal(np.asarray(load_pretrained(folder).network(x)), expected)
-    save_pretrained(first, folder, extra={"epoch": 3})  # the next save cleans up
+    np.testing.assert_array_equal(np.asarray(from_pretrained(folder).network(x)), expected)
+    first.save_pretrained(folder, extra={"epoch": 3})  # the next save cleans up
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.weights.h5"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
@@ -261,7 +261,7 @@ def test_kill_while_the_checkpoint_is_written_resumes_from_the_epoch_before(imag
     assert main(["train", "--resume", str(run)]) == 0
     assert _epochs(run) == [0, 1, 2]  # epoch 2 ran again and replaced its row
     assert not any(is_partial(p) for p in backup.iterdir())
-    load_pretrained(run)
+    from_pretrained(run)
 
 
 @pytest.mark.slow
@@ -272,7 +272,7 @@ def test_kill_during_the_first_checkpoint_write_starts_the_run_cleanly(image_fol
     assert main(["train", "--resume", str(run)]) == 0  # the issue: exit 2, "bad object header"
     assert _epochs(run) == [0, 1]
     assert json.loads((run / "backup" / "training_metadata.json").read_text())["epoch"] == 2
-    load_pretrained(run)
+    from_pretrained(run)
 
 
 @pytest.mark.slow
@@ -378,7 +378,7 @@ def test_resume_a_moved_and_a_copied_run(image_folder, tmp_path):
 
 @pytest.mark.slow
 def test_interrupted_cli_output_is_redone_on_the_next_run(tmp_path):
-    model = save_pretrained(create_model("autoencoder", image_size=32), tmp_path / "model")
+    model = create_model("autoencoder", image_size=32).save_pretrained(tmp_path / "model")
     photos = tmp_path / "photos"
     photos.mkdir()
     for name in ("a", "b"):

@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorizer import create_model, save_pretrained
+from colorizer import create_model
 from colorizer.cli import main
 from conftest import colourful_image
 
 
 @pytest.fixture(scope="module")
 def model_folder(tmp_path_factory):
-    return save_pretrained(create_model("autoencoder", image_size=32),
+    return create_model("autoencoder", image_size=32).save_pretrained(
                            tmp_path_factory.mktemp("m") / "model")
 
 

@@ -54,7 +54,7 @@ def test_colorize_with_hints_changes_the_colour_there_and_keeps_lightness(hint_m
     photo = Image.fromarray(colourful_image(3, (120, 80))).convert("L")
     plain = np.asarray(hint_model.colorize(photo), float)
     np.testing.assert_array_equal(np.asarray(hint_model.colorize(photo, hints=[]), float), plain)
-    hinted = np.asarray(colorizer.colorize(photo, hint_model, hints=[(60, 40, (0, 200, 0))]),
+    hinted = np.asarray(hint_model.colorize(photo, hints=[(60, 40, (0, 200, 0))]),
                         float)
     assert hinted.shape == plain.shape
     # Green around the hint: more green than red there, and unlike the result without hints.

@@ -5,17 +5,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorizer import create_model, load_pretrained, save_pretrained
+from colorizer import create_model, from_pretrained
 
 
 def test_round_trip_gives_identical_predictions(tmp_path):
     model = create_model("cnn", image_size=32, width=0.125)
-    folder = save_pretrained(model, tmp_path / "cnn")
+    folder = model.save_pretrained(tmp_path / "cnn")
     config = json.loads((folder / "config.json").read_text())
     assert config["architecture"] == "cnn"
     assert config["args"] == {"image_size": 32, "width": 0.125, "head": "regression"}
     assert config["normalization"] == {"ab_scale": 110.0, "l_center": 50.0, "l_scale": 100.0}
-    loaded = load_pretrained(folder)
+    loaded = from_pretrained(folder)
     x = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 32, 32, 1)).astype(np.float32)
     np.testing.assert_array_equal(np.asarray(model.network(x)), np.asarray(loaded.network(x)))
 
@@ -23,39 +23,39 @@ def test_round_trip_gives_identical_predictions(tmp_path):
 @pytest.mark.slow
 def test_xception_folder_loads_without_downloading(tmp_path):
     model = create_model("xception_decoder", image_size=96, weights=None)
-    save_pretrained(model, tmp_path / "x")
+    model.save_pretrained(tmp_path / "x")
     config = json.loads((tmp_path / "x" / "config.json").read_text())
     config["args"]["weights"] = "imagenet"  # as a folder trained online would record it
     (tmp_path / "x" / "config.json").write_text(json.dumps(config))
-    assert load_pretrained(tmp_path / "x").count_params() == model.count_params()
+    assert from_pretrained(tmp_path / "x").count_params() == model.count_params()
 
 
 def test_corrupted_or_mismatched_weights_name_the_file(tmp_path):
-    save_pretrained(create_model("autoencoder", image_size=32), tmp_path / "a")
+    create_model("autoencoder", image_size=32).save_pretrained(tmp_path / "a")
     (tmp_path / "a" / "model.weights.h5").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="model.weights.h5"):
-        load_pretrained(tmp_path / "a")
+        from_pretrained(tmp_path / "a")
 
-    save_pretrained(create_model("autoencoder", image_size=32), tmp_path / "b")
+    create_model("autoencoder", image_size=32).save_pretrained(tmp_path / "b")
     config = json.loads((tmp_path / "b" / "config.json").read_text())
     config["args"]["image_size"] = 64
     (tmp_path / "b" / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="model.weights.h5 does not fit the architecture in "
                                          "config.json") as caught:
-        load_pretrained(tmp_path / "b")
+        from_pretrained(tmp_path / "b")
     assert "\n" not in str(caught.value)
 
 
 def test_not_a_model_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="config.json is missing"):
-        load_pretrained(tmp_path)
+        from_pretrained(tmp_path)
 
 
 # --- the zoo, model cards and publishing -------------------------------------------------------
 
 import colorizer  # noqa: E402
 from colorizer.export import export_weights  # noqa: E402
-from colorizer.hub import HubError, from_pretrained, push_to_hub, resolve  # noqa: E402
+from colorizer.hub import HubError, push_folder, resolve  # noqa: E402
 
 
 def _evaluation(ab_mse=150.0):
@@ -82,7 +82,7 @@ def zoo(tmp_path, monkeypatch):
         run = tmp_path / f"run-{name}"
         args = {"width": 0.125} if arch == "cnn" else {}
         config = TrainConfig(model=arch, data="d", image_size=32, model_args=args).resolved()
-        save_pretrained(create_model(arch, image_size=32, **args), run / "model",
+        create_model(arch, image_size=32, **args).save_pretrained(run / "model",
                         extra={"epoch": 1, "training": {"model": arch}, "machine": "test box"})
         (run / "history.csv").write_text("epoch,loss,epoch_seconds\n0,1.0,12.5\n1,0.9,12.5\n")
         evaluation = run / "eval.json"
@@ -125,7 +125,7 @@ def test_export_of_a_warm_started_run_counts_the_run_it_started_from(tmp_path):
     for run, history, training in (
             (first, "0,1.0,100.0\n1,0.9,100.0\n", {"model": "autoencoder"}),
             (second, "0,0.8,50.5\n", {"model": "autoencoder", "init_from": str(first)})):
-        save_pretrained(model, run / "model", extra={"epoch": 1, "training": training})
+        model.save_pretrained(run / "model", extra={"epoch": 1, "training": training})
         (run / "history.csv").write_text("epoch,loss,epoch_seconds\n" + history)
     (tmp_path / "eval.json").write_text(json.dumps(_evaluation()))
     folder = export_weights(second, tmp_path / "weights" / "autoencoder.tiny_32",
@@ -148,7 +148,7 @@ def test_export_gives_a_classification_model_its_own_temperature(tmp_path):
     run = tmp_path / "run"
     model = create_model("autoencoder", image_size=32, head="classification")
     model.with_prior(np.full(len(ab_bins()), 1.0 / len(ab_bins())))
-    save_pretrained(model, run / "model", extra={"epoch": 1, "training": {"model": "autoencoder"}})
+    model.save_pretrained(run / "model", extra={"epoch": 1, "training": {"model": "autoencoder"}})
     (run / "history.csv").write_text("epoch,loss,epoch_seconds\n0,1.0,10.0\n")
     for temperature in (0.38, 0.5):
         (tmp_path / f"eval_{temperature}.json").write_text(
@@ -191,7 +191,7 @@ def test_export_from_zoo_weights_with_a_data_card_and_a_second_evaluation(zoo, t
         {"name": "places", "title": "Places", "repository": "github.com/x/places",
          "commit": "f" * 40, "terms": "research and education"}]}))
     run = tmp_path / "run-mixed"
-    save_pretrained(create_model("cnn", image_size=32, width=0.125), run / "model", extra={
+    create_model("cnn", image_size=32, width=0.125).save_pretrained(run / "model", extra={
         "epoch": 0, "training": {"model": "cnn", "data": str(data), "init_from": "cnn.tiny_32"}})
     (run / "history.csv").write_text("epoch,loss,epoch_seconds\n0,0.8,100.0\n")
     (tmp_path / "eval.json").write_text(json.dumps(_evaluation(140.0)))
@@ -313,7 +313,7 @@ def _recording_api(monkeypatch):
 
 def test_push_sends_one_commit_with_the_whole_folder(zoo, monkeypatch):
     api, constructor = _recording_api(monkeypatch)
-    url = push_to_hub(zoo / "cnn.tiny_32", "team/cnn-tiny", private=True, token="hf_x",
+    url = push_folder(zoo / "cnn.tiny_32", "team/cnn-tiny", private=True, token="hf_x",
                       commit_message="first weights")
     assert url == "https://hub.example/team/cnn-tiny/commit/1234"
     constructor.assert_called_once_with(token="hf_x")
@@ -344,12 +344,12 @@ def test_saved_weights_leave_out_the_optimizer_state(tmp_path):
     size = (folder / "model.weights.h5").stat().st_size
     assert size < 1.2 * model.count_params() * 4  # float32 weights, no Adam moments
     x = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 32, 32, 1)).astype(np.float32)
-    np.testing.assert_allclose(np.asarray(load_pretrained(folder).network(x)),
+    np.testing.assert_allclose(np.asarray(from_pretrained(folder).network(x)),
                                np.asarray(model.network(x)), rtol=1e-6)
 
 
 def test_hf_scheme_always_means_the_hub(tmp_path, monkeypatch):
-    save_pretrained(create_model("autoencoder", image_size=32), tmp_path / "team" / "tiny")
+    create_model("autoencoder", image_size=32).save_pretrained(tmp_path / "team" / "tiny")
     monkeypatch.chdir(tmp_path)  # a local folder team/tiny, as the repo id
     calls = []
     monkeypatch.setattr("colorizer.hub.download",
@@ -368,7 +368,7 @@ def test_pushed_configs_carry_no_local_paths(tmp_path, monkeypatch):
                          output=str(run), image_size=32, init_from=str(tmp_path / "runs" / "old"),
                          prior=str(tmp_path / "private" / "prior.json"),
                          model_args={"head": "classification"}).resolved()
-    save_pretrained(create_model("autoencoder", image_size=32), run / "model",
+    create_model("autoencoder", image_size=32).save_pretrained(run / "model",
                     extra={"epoch": 1, "training": dataclasses.asdict(config)})
     (run / "model" / "metrics.json").write_text(json.dumps(
         {"evaluation": {**_evaluation(), "data": str(tmp_path / "private" / "photos")},
@@ -376,7 +376,7 @@ def test_pushed_configs_carry_no_local_paths(tmp_path, monkeypatch):
                       "started_from": {"run": str(tmp_path / "runs" / "old"), "epochs_run": 2,
                                        "wall_time_s": 9.0, "config": {}}}}))
     api, _ = _recording_api(monkeypatch)
-    push_to_hub(run, "team/mine")
+    push_folder(run, "team/mine")
     files = api.uploaded[0]
     for name in ("config.json", "metrics.json", "README.md"):
         assert str(tmp_path).encode() not in files[name], name

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorizer import create_model, save_pretrained
+from colorizer import create_model
 from hub_server import FakeHub, folder_files
 
 LOAD_SCRIPT = textwrap.dedent("""
@@ -39,7 +39,7 @@ def _model_folder(tmp_path, name, seed):
 
     keras.utils.set_random_seed(seed)
     model = create_model("autoencoder", image_size=32)
-    folder = save_pretrained(model, tmp_path / name)
+    folder = model.save_pretrained(tmp_path / name)
     (folder / "metrics.json").write_text("{}")
     x = np.linspace(-0.5, 0.5, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
     return folder, float(np.asarray(model.network(x)).sum())
@@ -162,7 +162,7 @@ def test_a_dripping_hub_is_cut_off_at_the_whole_call_s_deadline(tmp_path):
             assert "team/drip@main" in message and "not cached" in message, message
             assert took < 40, took  # the import of TensorFlow included; it took 149 s before
         folder, _ = _model_folder(tmp_path, "to-push", seed=3)
-        push = ("import sys, colorizer\ntry:\n    colorizer.push_to_hub(sys.argv[1], 'team/drip')"
+        push = ("import sys, colorizer\ntry:\n    colorizer.hub.push_folder(sys.argv[1], 'team/drip')"
                 "\nexcept colorizer.HubError as error:\n    print(error)")
         began = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", push, str(folder)], env=env,

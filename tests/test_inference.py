@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from colorizer import ImageError, colorize, create_model
+from colorizer import ImageError, create_model
 from colorizer.color import rgb_to_lab
 from conftest import colourful_image
 
@@ -20,7 +20,7 @@ def _lightness(image: Image.Image) -> np.ndarray:
 
 def test_result_keeps_full_resolution_and_original_lightness(model):
     source = Image.fromarray(colourful_image(0, (301, 157)))
-    result = colorize(source, model)
+    result = model.colorize(source)
     assert result.size == (301, 157) and result.mode == "RGB"
     # Full-resolution detail comes from the input's own L (up to gamut clipping and rounding).
     assert np.median(np.abs(_lightness(result) - _lightness(source))) < 1.0
@@ -29,8 +29,8 @@ def test_result_keeps_full_resolution_and_original_lightness(model):
 def test_sepia_photo_is_reduced_to_luminance(model):
     gray = colourful_image(3, (64, 48)).mean(-1)
     sepia = np.stack([gray * 1.0, gray * 0.85, gray * 0.6], -1).astype(np.uint8)
-    plain = colorize(Image.fromarray(sepia).convert("L").convert("RGB"), model)
-    tinted = colorize(Image.fromarray(sepia), model)
+    plain = model.colorize(Image.fromarray(sepia).convert("L").convert("RGB"))
+    tinted = model.colorize(Image.fromarray(sepia))
     # The tint is not carried over: both go through the same luminance.
     assert np.abs(_lightness(tinted) - _lightness(Image.fromarray(sepia))).mean() < 1.0
     assert np.abs(np.asarray(plain, float) - np.asarray(tinted, float)).mean() < 3.0
@@ -46,7 +46,7 @@ def test_any_common_mode(model, mode):
         source = Image.fromarray(np.asarray(source.convert("L"), np.float32) / 255.0)
     else:
         source = source.convert(mode)
-    result = colorize(source, model)
+    result = model.colorize(source)
     assert result.size == (40, 30) and result.mode == "RGB"
 
 
@@ -54,7 +54,7 @@ def test_any_common_mode(model, mode):
 def test_alpha_is_kept(model, mode):
     rgba = np.dstack([colourful_image(2, (40, 30)), np.linspace(0, 255, 1200).reshape(30, 40)])
     source = Image.fromarray(rgba.astype(np.uint8), "RGBA").convert(mode)
-    result = colorize(source, model)
+    result = model.colorize(source)
     assert result.mode == "RGBA"
     np.testing.assert_array_equal(np.asarray(result)[..., 3], np.asarray(source.convert("RGBA"))[..., 3])
 
@@ -64,7 +64,7 @@ def test_exif_rotation_is_applied(model, tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise for display
     Image.fromarray(colourful_image(4, (60, 20))).save(path, exif=exif)
-    assert colorize(path, model).size == (20, 60)
+    assert model.colorize(path).size == (20, 60)
 
 
 @pytest.mark.parametrize("array", [
@@ -75,45 +75,45 @@ def test_exif_rotation_is_applied(model, tmp_path):
     colourful_image(5, (33, 21)).astype(np.float32) / 255,
 ])
 def test_numpy_arrays(model, array):
-    assert colorize(array, model).size == (33, 21)
+    assert model.colorize(array).size == (33, 21)
 
 
 def test_paths_are_accepted(model, tmp_path):
     path = tmp_path / "photo.png"
     Image.fromarray(colourful_image(6)).save(path)
-    assert colorize(str(path), model).size == (48, 40)
-    assert colorize(path, model).size == (48, 40)
+    assert model.colorize(str(path)).size == (48, 40)
+    assert model.colorize(path).size == (48, 40)
 
 
 def test_bad_input_raises_one_clear_error(model, tmp_path, image_folder):
     with pytest.raises(ImageError, match="not a readable image"):
-        colorize(image_folder / "not_an_image.jpg", model)
+        model.colorize(image_folder / "not_an_image.jpg")
     with pytest.raises(ImageError, match="truncated"):
-        colorize(image_folder / "truncated.jpg", model)
+        model.colorize(image_folder / "truncated.jpg")
     with pytest.raises(ImageError, match="no such file"):
-        colorize(tmp_path / "missing.jpg", model)
+        model.colorize(tmp_path / "missing.jpg")
     with pytest.raises(ImageError, match="empty"):
-        colorize(np.zeros((0, 10, 3), np.uint8), model)
+        model.colorize(np.zeros((0, 10, 3), np.uint8))
     with pytest.raises(ImageError, match="more than the limit"):
-        colorize(np.zeros((100, 100, 3), np.uint8), model, max_pixels=5000)
+        model.colorize(np.zeros((100, 100, 3), np.uint8), max_pixels=5000)
     with pytest.raises(ImageError, match="file path, PIL.Image or numpy array"):
-        colorize(12, model)
+        model.colorize(12)
     with pytest.raises(ImageError, match="NaN"):
-        colorize(np.full((8, 8), np.nan, np.float32), model)
+        model.colorize(np.full((8, 8), np.nan, np.float32))
 
 
 def test_huge_file_is_refused_before_decoding(model, tmp_path):
     path = tmp_path / "huge.png"
     Image.new("L", (4000, 3000)).save(path)
     with pytest.raises(ImageError, match="12,000,000 pixels"):
-        colorize(path, model, max_pixels=10_000_000)
+        model.colorize(path, max_pixels=10_000_000)
 
 
 def test_render_size_for_fully_convolutional_models():
     cnn = create_model("cnn", image_size=32, width=0.125)
     bigger = cnn.at_size(64)
     assert bigger.network.input_shape == (None, 64, 64, 1) and cnn.at_size(64) is bigger
-    assert colorize(colourful_image(0, (50, 40)), cnn, size=64).size == (50, 40)
+    assert cnn.colorize(colourful_image(0, (50, 40)), size=64).size == (50, 40)
     # Same weights: a constant input gives the same colour at either size.
     x = np.zeros((1, 32, 32, 1), np.float32)
     big = np.zeros((1, 64, 64, 1), np.float32)
@@ -134,12 +134,12 @@ def test_render_size_is_bounded_before_any_work(tmp_path):
         assert not isinstance(caught.value, ImageError) and len(message.splitlines()) == 1
         assert f"size={size} is outside the render sizes" in message
         assert f"8 to {MAX_RENDER_SIZE} px" in message
-    assert colorize(colourful_image(0, (50, 40)), cnn, size=MAX_RENDER_SIZE // 8).size == (50, 40)
+    assert cnn.colorize(colourful_image(0, (50, 40)), size=MAX_RENDER_SIZE // 8).size == (50, 40)
 
 
 def test_render_size_is_refused_where_weights_depend_on_it(model):
     with pytest.raises(ValueError, match="only works at its training size 32"):
-        colorize(colourful_image(0), model, size=64)
+        model.colorize(colourful_image(0), size=64)
 
 
 def test_check_image_names_each_problem(tmp_path, image_folder):

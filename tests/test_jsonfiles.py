@@ -67,16 +67,16 @@ def test_prior_json_is_capped_and_deep_nesting_is_one_line(tmp_path, monkeypatch
 
 
 def test_config_json_is_capped(tmp_path):
-    from colorizer import create_model, load_pretrained, save_pretrained
+    from colorizer import create_model, from_pretrained
 
-    folder = save_pretrained(create_model("autoencoder", image_size=32), tmp_path / "m")
+    folder = create_model("autoencoder", image_size=32).save_pretrained(tmp_path / "m")
     _big(folder / "config.json")
     with pytest.raises(ValueError) as error:
-        load_pretrained(folder)
+        from_pretrained(folder)
     assert "config.json is 1,200,000 bytes, over the limit" in _one_line(error)
     (folder / "config.json").write_text(DEEP)
     with pytest.raises(ValueError) as error:
-        load_pretrained(folder)
+        from_pretrained(folder)
     assert "config.json is not valid JSON: nested too deeply" in _one_line(error)
 
 

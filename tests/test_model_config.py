@@ -5,7 +5,7 @@ import json
 import pytest
 from PIL import Image
 
-from colorizer import create_model, load_pretrained, save_pretrained
+from colorizer import create_model, from_pretrained
 from colorizer.cli import main
 from colorizer.model_config import ARG_RULES
 from colorizer.models import list_models, model_defaults
@@ -13,7 +13,7 @@ from colorizer.models import list_models, model_defaults
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    return save_pretrained(create_model("cnn", image_size=32, width=0.125),
+    return create_model("cnn", image_size=32, width=0.125).save_pretrained(
                            tmp_path_factory.mktemp("m") / "cnn")
 
 
@@ -59,7 +59,7 @@ def test_crafted_configs_are_refused_before_anything_is_built(folder, tmp_path, 
 
     monkeypatch.setattr("colorizer.pretrained.build_network", build)
     with pytest.raises(ValueError) as error:
-        load_pretrained(crafted)
+        from_pretrained(crafted)
     assert message in str(error.value) and "config.json" in str(error.value)
     assert "\n" not in str(error.value)
 
@@ -77,7 +77,7 @@ def test_other_builder_arguments_are_checked(tmp_path, args, message):
     (folder / "config.json").write_text(json.dumps(
         {"architecture": "lite0_unet", "args": {"image_size": 32, **args}}))
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
-        load_pretrained(folder)
+        from_pretrained(folder)
 
 
 def test_every_builder_argument_has_a_rule():
@@ -92,7 +92,7 @@ def test_a_config_without_weights_never_downloads(tmp_path, monkeypatch):
     import keras.src.utils.file_utils as file_utils
 
     model = create_model("xception_decoder", image_size=96, weights=None)
-    folder = save_pretrained(model, tmp_path / "x")
+    folder = model.save_pretrained(tmp_path / "x")
     config = json.loads((folder / "config.json").read_text())
     del config["args"]["weights"]
     (folder / "config.json").write_text(json.dumps(config))
@@ -101,7 +101,7 @@ def test_a_config_without_weights_never_downloads(tmp_path, monkeypatch):
         raise AssertionError(f"loading tried to download {args or kwargs}")
 
     monkeypatch.setattr(file_utils, "get_file", no_download)
-    assert load_pretrained(folder).count_params() == model.count_params()
+    assert from_pretrained(folder).count_params() == model.count_params()
 
 
 def test_weights_of_other_shapes_are_one_line(tmp_path, capsys):
@@ -110,12 +110,12 @@ def test_weights_of_other_shapes_are_one_line(tmp_path, capsys):
     own message is 33 lines) and none of Keras' warnings about its fallback."""
     import warnings
 
-    small = save_pretrained(create_model("cnn", image_size=32, width=0.125), tmp_path / "x")
-    wide = save_pretrained(create_model("cnn", image_size=32, width=0.25), tmp_path / "wide")
+    small = create_model("cnn", image_size=32, width=0.125).save_pretrained(tmp_path / "x")
+    wide = create_model("cnn", image_size=32, width=0.25).save_pretrained(tmp_path / "wide")
     (small / "model.weights.h5").write_bytes((wide / "model.weights.h5").read_bytes())
     with warnings.catch_warnings(record=True) as caught, pytest.raises(ValueError) as error:
         warnings.simplefilter("always")
-        load_pretrained(small)
+        from_pretrained(small)
     message = str(error.value)
     assert len(message.splitlines()) == 1 and len(message) < 400, message
     assert message.startswith(f"{small / 'model.weights.h5'} does not fit the architecture in "
@@ -129,7 +129,7 @@ def test_weights_of_other_shapes_are_one_line(tmp_path, capsys):
     assert len(error.splitlines()) == 1 and "does not fit the architecture" in error
     (small / "model.weights.h5").write_bytes(b"not HDF5")
     with pytest.raises(ValueError, match="cannot be loaded into the architecture in config.json"):
-        load_pretrained(small)
+        from_pretrained(small)
 
 
 def test_the_cli_says_what_is_wrong_in_one_line(folder, tmp_path, capsys):

@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from colorizer.models import create_model, list_models
+from colorizer import create_model
+from colorizer.models import list_models
 
 # The founding report's tables (section 5.2 and 5.3): (output shape, params) per layer.
 AUTOENCODER_TABLE = [

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from colorizer import create_model, push_to_hub
+from colorizer import create_model
+from colorizer.hub import push_folder
 from colorizer.public import check_public, find_leak, make_public
 from test_hub import _evaluation, _recording_api
 
@@ -50,7 +51,7 @@ def _run_folder(tmp_path: Path) -> Path:
 def test_push_sends_records_and_card_without_local_paths(tmp_path, monkeypatch):
     folder = _run_folder(tmp_path)
     api, _ = _recording_api(monkeypatch)
-    push_to_hub(folder, "team/mine")
+    push_folder(folder, "team/mine")
     files = api.uploaded[0]
     for name, data in files.items():
         if name.endswith((".json", ".md")):
@@ -68,11 +69,11 @@ def test_a_hand_written_card_with_a_path_is_refused_and_nothing_is_sent(tmp_path
     api, _ = _recording_api(monkeypatch)
     with pytest.raises(ValueError, match=r"README.md holds a local path or a token "
                                          r"\('/home/ann/photos'\); nothing was sent"):
-        push_to_hub(folder, "team/mine")
+        push_folder(folder, "team/mine")
     api.create_commit.assert_not_called()
     (folder / "README.md").write_text("# My model\n\nToken hf_abcdefghijklmnopqrstuvwxyz1234.\n")
     with pytest.raises(ValueError, match=r"\('hf_abcd\.\.\.'\)") as caught:
-        push_to_hub(folder, "team/mine")
+        push_folder(folder, "team/mine")
     assert "qrstuv" not in str(caught.value)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorizer import create_model, save_pretrained
+from colorizer import create_model
 from colorizer.zoo import read_manifest, write_manifest
 from hub_server import FakeHub, folder_files
 
@@ -60,7 +60,7 @@ def _weight_folder(weights: Path, seed: int, secret: Path) -> tuple[Path, float]
 
     keras.utils.set_random_seed(seed)
     model = create_model("cnn", image_size=32, width=0.125)
-    folder = save_pretrained(model, weights / NAME, extra={
+    folder = model.save_pretrained(weights / NAME, extra={
         "name": NAME, "description": "tiny cnn", "params": model.count_params(),
         "training": {"data": str(secret / "photos"), "output": str(secret / "run")}})
     (folder / "metrics.json").write_text(json.dumps({"dataset": "flickr8k",

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorizer import color, create_model, load_pretrained, quantization
+from colorizer import color, create_model, from_pretrained, quantization
 from colorizer.cli import main
 from colorizer.evaluate import evaluate
-from colorizer.inference import colorize
 from colorizer.losses import RebalancedCrossEntropy, objective
 from colorizer.train import TrainConfig, train
 from tests.conftest import colourful_image
@@ -129,16 +128,16 @@ def test_a_classification_model_trains_colorizes_and_evaluates(image_folder, tmp
     with pytest.warns(UserWarning, match="skipped 3"):
         run = train(config)
     assert (run / "prior.json").is_file() and (run / "model" / "prior.json").is_file()
-    model = load_pretrained(run)
+    model = from_pretrained(run)
     np.testing.assert_allclose(model.spec.prior,
                                quantization.load_prior(run / "prior.json"))
 
     photo = Image.fromarray(colourful_image(5, (50, 30)))
-    vivid = colorize(photo, model, temperature=0.05)
-    muted = colorize(photo, model, temperature=1.0)
+    vivid = model.colorize(photo, temperature=0.05)
+    muted = model.colorize(photo, temperature=1.0)
     assert vivid.size == muted.size == (50, 30)
     with pytest.raises(ValueError, match="between 0 and 1"):
-        colorize(photo, model, temperature=2.0)
+        model.colorize(photo, temperature=2.0)
 
     summary = evaluate(model, image_folder, split=None, limit=4, grid_images=0)
     assert summary["temperature"] == pytest.approx(0.38)
@@ -149,7 +148,7 @@ def test_a_classification_model_trains_colorizes_and_evaluates(image_folder, tmp
 def test_temperature_is_refused_for_a_regression_model():
     model = create_model("autoencoder", image_size=32)
     with pytest.raises(ValueError, match="regression head"):
-        colorize(colourful_image(1), model, temperature=0.38)
+        model.colorize(colourful_image(1), temperature=0.38)
 
 
 def test_prior_command(image_folder, tmp_path, capsys):
@@ -166,15 +165,14 @@ def test_prior_command(image_folder, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_a_classification_model_can_start_from_a_regression_one(image_folder, tmp_path):
-    from colorizer import save_pretrained
 
     regression = create_model("autoencoder", image_size=32)
-    save_pretrained(regression, tmp_path / "regression")
+    regression.save_pretrained(tmp_path / "regression")
     config = TrainConfig(model="autoencoder", data=str(image_folder), output=str(tmp_path / "run"),
                          image_size=32, batch_size=4, epochs=1, limit=4, lr=1e-12,
                          model_args={"head": "classification"}, init_from=str(tmp_path / "regression"))
     run = train(config)
-    started = load_pretrained(run)
+    started = from_pretrained(run)
 
     def first_conv(model):  # a layer both heads share
         return next(layer for layer in model.network.layers

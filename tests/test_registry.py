@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 import colorizer
-from colorizer.models import HEADS, ModelSpec, create_model, list_models, model_defaults
+from colorizer import create_model
+from colorizer.models import HEADS, ModelSpec, list_models, model_defaults
 from colorizer.quantization import ab_bins
 
 # The smallest convenient size each architecture accepts (xception needs >= 96 px).
@@ -175,7 +176,7 @@ def test_shipped_models_give_the_pixels_they_gave_before_the_redesign(name, kwar
     assert difference.max() <= 1 and (difference > 0).mean() < 1e-3
     # The module-level function is the same call.
     np.testing.assert_array_equal(
-        np.asarray(colorizer.colorize(f"{GOLDEN}/input.png", model, **kwargs)), result)
+        np.asarray(model.colorize(f"{GOLDEN}/input.png", **kwargs)), result)
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorizer import load_pretrained
+from colorizer import from_pretrained
 from colorizer.config import stages
 from colorizer.train import TrainConfig, train
 from conftest import colourful_image
@@ -36,7 +36,7 @@ def test_train_writes_a_complete_run_folder_and_resumes(image_folder, tmp_path):
     assert (run / "backup").is_dir()
     model_config = json.loads((run / "model" / "config.json").read_text())
     assert model_config["epoch"] in (1, 2) and np.isfinite(model_config["val_ab_mse"])
-    load_pretrained(run / "model")
+    from_pretrained(run / "model")
 
     # A killed or finished run continues from its last finished epoch, keeping its history.
     config = TrainConfig.load(run / "config.json")
@@ -132,8 +132,8 @@ def test_warm_start_from_a_trained_model(image_folder, tmp_path):
 
     x = np.zeros((1, 32, 32, 1), np.float32)
     # With a negligible learning rate the warm-started model keeps the first run's weights.
-    np.testing.assert_allclose(np.asarray(load_pretrained(second).network(x)),
-                               np.asarray(load_pretrained(first).network(x)), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(from_pretrained(second).network(x)),
+                               np.asarray(from_pretrained(first).network(x)), atol=1e-5)
 
 
 @pytest.mark.slow
@@ -146,7 +146,7 @@ def test_ema_validates_and_saves_the_averaged_weights(image_folder, tmp_path):
                              augment=[], init_from=first, **overrides))  # one step an epoch
 
     def output(folder):
-        return np.asarray(load_pretrained(folder).network(x))
+        return np.asarray(from_pretrained(folder).network(x))
 
     one_step, three_steps = output(run("one", 1)), output(run("three", 3))
     assert np.abs(three_steps - one_step).max() > 1e-2  # the raw weights move on
@@ -202,13 +202,13 @@ def test_the_loop_trains_on_jax_without_tensorflow(image_folder, tmp_path):
         import json
         import numpy as np
         from colorizer.config import TrainConfig
-        from colorizer.pretrained import load_pretrained
+        from colorizer import from_pretrained
         from colorizer.train import train
 
         config = TrainConfig(model="cnn", data={str(image_folder)!r}, output="run", epochs=1,
                              image_size=32, batch_size=4, model_args={{"width": 0.125}})
         run = train(config)
-        model = load_pretrained(run)
+        model = from_pretrained(run)
         ab = model.predict_ab(np.full((1, 32, 32, 1), 50.0, np.float32))
         try:
             train(TrainConfig(model="cnn", data={str(image_folder)!r}, output="crop",
@@ -262,8 +262,8 @@ def test_the_gpu_runner_shares_the_loop(image_folder, tmp_path):
     assert "starting from the weights of" in done.stderr  # init_from honoured
     assert "training on 4 images, validating on 3" in done.stderr  # limit honoured
     x = np.zeros((1, 32, 32, 1), np.float32)
-    np.testing.assert_allclose(np.asarray(load_pretrained(run).network(x)),
-                               np.asarray(load_pretrained(first).network(x)), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(from_pretrained(run).network(x)),
+                               np.asarray(from_pretrained(first).network(x)), atol=1e-5)
 
 
 @pytest.mark.slow

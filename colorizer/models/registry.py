@@ -2,9 +2,10 @@
 
 Each architecture is a small builder function decorated with ``@register_model``; the decorator
 also records which render sizes the built network accepts (``size_multiple``: any square size
-divisible by it, or None for the training size only). ``create_model`` builds an architecture and
-returns it as a :class:`colorizer.Colorizer`, which carries a :class:`ModelSpec` (architecture +
-the arguments it was built with) so that a saved model folder can be rebuilt.
+divisible by it, or None for the training size only). :func:`build_network` builds the bare
+Keras network of a :class:`ModelSpec` (architecture + the arguments it was built with), so that a
+saved model folder can be rebuilt; ``colorizer.create_model`` wraps it in the model object. The
+registry never sees that object.
 """
 
 from __future__ import annotations
@@ -151,16 +152,3 @@ def resolve_args(name: str, args: dict[str, Any]) -> dict[str, Any]:
 def build_network(spec: ModelSpec) -> keras.Model:
     """The bare Keras network of ``spec`` (its arguments already resolved)."""
     return _get(spec.architecture).builder(**spec.args)
-
-
-def create_model(name: str, **args: Any):
-    """Build architecture ``name`` as a :class:`colorizer.Colorizer`.
-
-    >>> model = create_model("autoencoder")
-    >>> model.network.output_shape
-    (None, 128, 128, 2)
-    """
-    from colorizer.model import Colorizer
-
-    spec = ModelSpec(name, resolve_args(name, args))
-    return Colorizer(build_network(spec), spec)
