@@ -63,11 +63,13 @@ def annealed_ab_mse(temperature: float = quantization.TEMPERATURE):
 
 
 def objective(head: str, prior: np.ndarray | None = None,
-              lam: float = quantization.REBALANCE_LAMBDA):
+              lam: float = quantization.REBALANCE_LAMBDA, *, temperature: float | None = None):
     """(loss, metrics) to compile a model with the given head (a classification head needs the
-    training set's colour prior)."""
+    training set's colour prior; its ab MSE metric decodes at ``temperature``, the model's own:
+    ``ModelSpec.default_temperature``)."""
     if head == "classification":
         if prior is None:
             raise ValueError("a classification head needs a colour prior to train")
-        return RebalancedCrossEntropy(prior, lam), [annealed_ab_mse()]
+        return RebalancedCrossEntropy(prior, lam), [
+            annealed_ab_mse(quantization.TEMPERATURE if temperature is None else temperature)]
     return "mse", [ab_mse]

@@ -163,10 +163,7 @@ class Colorizer:
                 raise ValueError(f"temperature applies to classification models; "
                                  f"{self.architecture} has a regression head")
             return None
-        if temperature is None:
-            temperature = (quantization.TEMPERATURE if self.spec.temperature is None
-                           else self.spec.temperature)
-        temperature = float(temperature)
+        temperature = float(self.spec.default_temperature if temperature is None else temperature)
         if not 0.0 <= temperature <= 1.0:
             raise ValueError(f"temperature must be between 0 and 1, got {temperature}")
         return temperature
@@ -351,7 +348,8 @@ class Colorizer:
         needs the colour prior of its training set (:meth:`with_prior`)."""
         from colorizer.losses import objective
 
-        return objective(self.head, self.spec.prior, rebalance_lambda)
+        return objective(self.head, self.spec.prior, rebalance_lambda,
+                         temperature=self.spec.default_temperature)
 
     def _encoder(self) -> keras.Model | None:
         return next((layer for layer in self.network.layers if isinstance(layer, keras.Model)),

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 from colorizer.atomic import atomic_path
-from colorizer.models import model_description
+from colorizer.models import ModelSpec, model_description
 from colorizer.models.heads import HEAD_CARD_TEXT
-from colorizer.quantization import TEMPERATURE
 from colorizer.vividness import chroma_gain
 from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.jsonfiles import read_json
@@ -203,9 +202,10 @@ def write_model_card(folder: str | Path, *, repo_id: str | None = None) -> Path:
         pipeline_tag="image-to-image",
     )
     head_sentence, head_limitation = HEAD_CARD_TEXT[config["args"].get("head", "regression")]
-    temperature = config.get("temperature")
+    spec = ModelSpec(config["architecture"], config["args"], temperature=config.get("temperature"))
     head_sentence = head_sentence.format(temperature=(
-        f"{temperature}, this model's own" if temperature is not None else TEMPERATURE))
+        f"{spec.default_temperature}, this model's own" if spec.temperature is not None
+        else spec.default_temperature))
     hints = bool(config["args"].get("hints"))
     vividness = float(config.get("vividness", 0.0))
     card = ModelCard.from_template(

@@ -53,6 +53,18 @@ class ModelSpec:
         return self.args.get("head", "regression")
 
     @property
+    def default_temperature(self) -> float | None:
+        """The annealed-mean temperature a classification head decodes with when none is given:
+        its own (chosen on validation, kept in its folder), else the paper's 0.38; None for a
+        regression head. The one place this rule is written (decoding, cards, the training
+        metric)."""
+        if self.head != "classification":
+            return None
+        from colorizer.quantization import TEMPERATURE  # (colour bins: keras ops, no TensorFlow)
+
+        return TEMPERATURE if self.temperature is None else float(self.temperature)
+
+    @property
     def needs_prior(self) -> bool:
         """Whether training needs the colour prior of the training set (class rebalancing)."""
         return self.head == "classification"
