@@ -397,11 +397,11 @@ def test_a_space_without_weights_pulls_a_published_model_on_first_use(tmp_path):
     from gradio_client import Client, handle_file
     from hub_server import FakeHub, folder_files
 
-    from colorizer import create_model, save_pretrained
+    from colorizer import create_model
     from colorizer.zoo import write_manifest
 
     model = create_model("cnn", image_size=32, width=0.125)
-    folder = save_pretrained(model, tmp_path / "published" / "cnn.tiny_32")
+    folder = model.save_pretrained(tmp_path / "published" / "cnn.tiny_32")
     hub = FakeHub().start()
     try:
         revision = hub.add_commit("team/colorizer-cnn.tiny_32", folder_files(folder))
