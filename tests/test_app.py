@@ -666,31 +666,3 @@ def _next_result(page, previous: str | None) -> str:
             return url
         time.sleep(0.2)
     pytest.fail("the result did not re-render")
-
-
-def test_clicks_on_a_reduced_preview_land_on_the_original_s_pixels(tmp_path):
-    """A photo larger than the preview, stored sideways with an EXIF rotation: a click on the
-    preview's picture of a mark gives the mark's pixel in the photo as the library reads it."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("demo_app", ROOT / "app.py")
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    upright = np.full((3000, 2000), 90, np.uint8)  # 2000 x 3000 as seen, 3000 x 2000 stored
-    upright[2400:2460, 300:360] = 255  # a mark at x 300..359, y 2400..2459
-    stored = Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90)
-    exif = Image.Exif()
-    exif[0x0112] = 6  # "rotate 90 clockwise to view"
-    path = tmp_path / "sideways.jpg"
-    stored.save(path, exif=exif, quality=95)
-    preview, size = demo.photo_preview(str(path))
-    assert size == (2000, 3000) and max(preview.size) == demo.PREVIEW_SIDE
-    shown = np.asarray(preview.convert("L"))
-    rows, columns = np.nonzero(shown > 200)
-    click = (int(columns.mean()), int(rows.mean()))
-    x, y = demo.original_point(click, preview.size, size)
-    assert 300 <= x < 360 and 2400 <= y < 2460
-    scale = size[0] / preview.width  # ~2.9 original pixels a preview pixel: its centre's
-    assert max(demo.original_point((0, 0), preview.size, size)) < scale
-    last = demo.original_point((preview.width - 1, preview.height - 1), preview.size, size)
-    assert 2000 - scale < last[0] < 2000 and 3000 - scale < last[1] < 3000
