@@ -99,3 +99,24 @@ def test_distribution_name_and_package_data():
     recipe = readme[readme.index("hf upload "):].split("```")[0]  # the Space: code, no weights/
     assert "--repo-type space" in recipe and '--include "colorizer/*"' in recipe
     assert "weights" not in recipe
+
+
+def test_the_space_recipe_uploads_the_app_s_modules_and_examples():
+    """`hf upload` filters with fnmatch: "colorizer/*" takes colorizer/demo/ too."""
+    import shlex
+
+    from huggingface_hub.utils import filter_repo_objects
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    words = shlex.split(readme[readme.index("hf upload "):].split("```")[0].replace("\\\n", " "))
+    include = [words[i + 1] for i, word in enumerate(words) if word == "--include"]
+    exclude = [words[i + 1] for i, word in enumerate(words) if word == "--exclude"]
+    needed = ["app.py", "requirements.txt", "README.md", "colorizer/zoo.json",
+              *(str(path.relative_to(ROOT)) for path in (ROOT / "colorizer").rglob("*.py")),
+              *(str(path.relative_to(ROOT)) for path in (ROOT / "examples").glob("*.jpg"))]
+    assert "colorizer/demo/service.py" in needed and "colorizer/demo/hint_panel.py" in needed
+    uploaded = set(filter_repo_objects(needed, allow_patterns=include, ignore_patterns=exclude))
+    assert uploaded == set(needed), sorted(set(needed) - uploaded)
+    assert not list(filter_repo_objects(["weights/x/model.weights.h5",
+                                         "colorizer/__pycache__/x.pyc"],
+                                        allow_patterns=include, ignore_patterns=exclude))
