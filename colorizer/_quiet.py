@@ -103,10 +103,25 @@ class _QuietFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
+def _not_retracing(record) -> bool:
+    """False for TensorFlow's "N out of the last M calls ... triggered tf.function retracing".
+
+    Keras traces a model's predict function once per input shape, on purpose: each render size
+    of a fully convolutional model, a last partial batch, a hint model's inputs. TensorFlow's
+    heuristic then warns of "expensive" retracing on every demo or evaluation run; it is
+    expected here, and read as a fault by whoever reads the log."""
+    return "triggered tf.function retracing" not in record.getMessage()
+
+
 def install() -> None:
     """Set the logging defaults and filter the first ``import tensorflow`` (idempotent)."""
     for key, value in ENVIRONMENT.items():
         os.environ.setdefault(key, value)
+    import logging
+
+    tf_logger = logging.getLogger("tensorflow")  # (TensorFlow's Python logger, made lazily)
+    if _not_retracing not in tf_logger.filters:
+        tf_logger.addFilter(_not_retracing)
     if "tensorflow" in sys.modules or _min_level() <= 0:
         return
     if not any(isinstance(finder, _QuietFinder) for finder in sys.meta_path):
