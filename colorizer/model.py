@@ -227,7 +227,10 @@ class Colorizer:
             inputs = {"lightness": inputs, "hints": np.zeros(lightness.shape[:3] + (
                 HINT_CHANNELS,), np.float32) if hints is None else np.asarray(hints, np.float32)}
         elif hints is not None:
-            raise ValueError(f"this {self.architecture} was built without hint inputs")
+            raise ValueError(f"this model ({self.architecture}, {self.head}) takes no hint maps as "
+                             "input: give hints to colorize() instead, where every model edits "
+                             "its colour with them, or load a hint model such as "
+                             "lite0_unet_hints.mixed150k_128")
         # predict_on_batch runs Keras' compiled predict function (traced once per input shape):
         # an eager call walks the layers in Python, which costs more than the network at 128 px.
         return self.network.predict_on_batch(inputs)
