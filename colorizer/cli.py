@@ -107,7 +107,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from colorizer.evaluate import evaluate, format_table
+    from colorizer.evaluate import evaluate
+    from colorizer.schema import evaluation_table
     from colorizer.model import from_pretrained
 
     if args.hints is not None:
@@ -135,7 +136,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                        realism=not args.no_realism)
     print(f"{summary['model']} on {summary['data']} ({summary['split']}, {summary['images']} "
           f"images, {summary['image_size']} px)")
-    print(format_table(summary))
+    print(evaluation_table(summary))
     print(f"wrote {Path(output) / 'metrics.json'} and {Path(output) / 'grid.png'}")
     if args.record_in:
         from colorizer.export import record_evaluation
@@ -146,14 +147,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_hints(args: argparse.Namespace, model, counts: list[int], output) -> int:
-    from colorizer.evaluate_hints import CURVES_NAME, METRICS_NAME, evaluate_hints, format_table
+    from colorizer.evaluate_hints import CURVES_NAME, METRICS_NAME, evaluate_hints
+    from colorizer.schema import hint_table
 
     summary = evaluate_hints(model, args.data, counts, split=args.split,
                              batch_size=args.batch_size, limit=args.limit, output=output)
     print(f"{summary['model']} on {summary['data']} ({summary['split']}, {summary['images']} "
           f"images, {summary['image_size']} px), hints sampled from the ground truth (seed "
           f"{summary['hint_seed']})")
-    print(format_table(summary))
+    print(hint_table(summary))
     print(f"wrote {Path(output) / METRICS_NAME} and {Path(output) / CURVES_NAME}")
     return 0
 

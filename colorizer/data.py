@@ -24,6 +24,7 @@ from colorizer.listing import (  # noqa: F401  (re-exported)
     GRAY_PIXEL_SHARE,
     IMAGE_EXTENSIONS,
     SPLITS,
+    LoadReport,
     list_images,
     split_paths,
 )
@@ -33,27 +34,6 @@ CROP_SOURCE_SCALE = 1.25
 CROP_MIN_SIDE = 0.6
 # Photos read from the memory-mapped shards per call of the tf.data generator.
 SHARD_READ = 64
-
-
-@dataclasses.dataclass
-class LoadReport:
-    """What :func:`load_images` kept and skipped."""
-
-    requested: int
-    unreadable: list[str]
-    grayscale: list[str]
-
-    @property
-    def kept(self) -> int:
-        return self.requested - len(self.unreadable) - len(self.grayscale)
-
-    def summary(self) -> str:
-        parts = []
-        for label, files in (("unreadable", self.unreadable), ("near-grayscale", self.grayscale)):
-            if files:
-                examples = ", ".join(Path(f).name for f in files[:3])
-                parts.append(f"{len(files)} {label} (e.g. {examples})")
-        return f"skipped {len(self.unreadable) + len(self.grayscale)} of {self.requested} images: " + "; ".join(parts)
 
 
 def _decode_resized(path: tf.Tensor, size: int) -> tf.Tensor:

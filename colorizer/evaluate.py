@@ -24,17 +24,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from colorizer import color, data, metrics, quantization
+from colorizer import color, metrics, quantization
 from colorizer.atomic import save_figure, write_text
 from colorizer.images import ImageError, float_rgb, read_pixels
 from colorizer.inference import compose, lightness_of_pixels, model_input, photo_input
-from colorizer.schema import METRICS, evaluation_name, markdown_row
+from colorizer.listing import LoadReport, list_images
+from colorizer.schema import PREDICTORS, evaluation_name
 
-PREDICTORS = ("model", "gray", "mean")
 
 
 def photos_at_model_size(paths: Sequence[str | Path], size: int
-                         ) -> tuple[np.ndarray, np.ndarray, list[str], data.LoadReport]:
+                         ) -> tuple[np.ndarray, np.ndarray, list[str], LoadReport]:
     """Each readable photo as the network sees it (:func:`colorizer.inference.photo_input`, the
     path :meth:`colorizer.Colorizer.colorize` takes) and its true ab reduced the same way:
     (L (N, size, size, 1) in 0..100, ab (N, size, size, 2) in Lab units, the paths kept, a
@@ -49,7 +49,7 @@ def photos_at_model_size(paths: Sequence[str | Path], size: int
         lightness.append(photo_input(pixels, size)[1])
         truth.append(np.asarray(model_input(color.rgb_to_lab(float_rgb(pixels))[..., 1:], size)))
         kept.append(str(path))
-    report = data.LoadReport(len(paths), unreadable, [])
+    report = LoadReport(len(paths), unreadable, [])
     if unreadable:  # (one warning, as the training loader gives)
         warnings.warn(report.summary(), stacklevel=2)
     if not kept:
@@ -85,7 +85,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     gain = chroma_gain(vividness)
     title = name or evaluation_name({"data": str(data_path), "split": split})
     size = model.image_size
-    paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
+    paths = list_images(data_path, split, val_fraction=val_fraction, seed=seed)
     if limit:
         paths = paths[:limit]
     lightness_small, ab_true, kept, report = photos_at_model_size(paths, size)
@@ -181,22 +181,6 @@ def summary_header(model, data_path, split, kept: list[str], report) -> dict[str
         "model": model.architecture,
         "model_args": model.spec.args,
     }
-
-
-def format_table(summary: dict[str, Any]) -> str:
-    """The results of :func:`evaluate` as a Markdown table."""
-    lines = [markdown_row(["predictor", *(m.label for m in METRICS)]),
-             "|" + " --- |" * (len(METRICS) + 1)]
-    for name in PREDICTORS:
-        scores = summary["results"][name]
-        lines.append(markdown_row([name, *(m.fmt.format(scores[m.key]) if m.key in scores
-                                          else "-" for m in METRICS)]))
-    # The originals against themselves: their own CF, and the metrics' best values.
-    originals = {m.key: m.original for m in METRICS if m.original is not None}
-    originals["colourfulness"] = summary["original_colourfulness"]
-    lines.append(markdown_row(["original", *(m.fmt.format(originals[m.key]) if m.key in originals
-                                             else "" for m in METRICS)]))
-    return "\n".join(lines)
 
 
 def save_grid(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], path: Path) -> None:

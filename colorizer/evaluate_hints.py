@@ -21,15 +21,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from colorizer import color, data, metrics
+from colorizer import color, metrics
 from colorizer.atomic import save_figure, write_text
 from colorizer.evaluate import full_resolution, photos_at_model_size, summary_header
 from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.hint_spread import points_of_maps, spread
 from colorizer.hints import HintSampler
+from colorizer.schema import HINT_PREDICTORS
 from colorizer.inference import compose
+from colorizer.listing import list_images
 
-PREDICTORS = ("model", "idw_fill")
+PREDICTORS = HINT_PREDICTORS
 METRICS_NAME = HINT_METRICS_NAME
 CURVES_NAME = HINT_CURVES_NAME
 
@@ -82,7 +84,7 @@ def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
     if not counts or counts[0] < 0:
         raise ValueError(f"numbers of hints must be >= 0, got {list(counts)}")
     size = model.image_size
-    paths = data.list_images(data_path, split, val_fraction=val_fraction, seed=seed)
+    paths = list_images(data_path, split, val_fraction=val_fraction, seed=seed)
     if limit:
         paths = paths[:limit]
     lightness_small, ab_true, kept, report = photos_at_model_size(paths, size)
@@ -113,17 +115,6 @@ def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
         write_text(output / METRICS_NAME, json.dumps(summary, indent=2, sort_keys=True) + "\n")
         plot_curves(summary, output / CURVES_NAME)
     return summary
-
-
-def format_table(summary: dict[str, Any]) -> str:
-    """The results of :func:`evaluate_hints` as a Markdown table, one row per number of hints."""
-    lines = ["| hints | model ab MSE | model PSNR dB | IDW fill ab MSE | IDW fill PSNR dB |",
-             "| --- | --- | --- | --- | --- |"]
-    for count in summary["hints"]:
-        model, fill = (summary["results"][name][str(count)] for name in PREDICTORS)
-        lines.append(f"| {count} | {model['ab_mse']:.2f} | {model['psnr']:.2f} | "
-                     f"{fill['ab_mse']:.2f} | {fill['psnr']:.2f} |")
-    return "\n".join(lines)
 
 
 def plot_curves(summary: dict[str, Any], path: Path) -> None:

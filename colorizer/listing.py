@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -58,3 +59,24 @@ def split_paths(config) -> tuple[list[str], list[str]]:
     train, val = (list_images(config.data, split, val_fraction=config.val_fraction,
                               seed=config.seed) for split in SPLITS)
     return train[: config.limit or None], val[: config.val_limit or None]
+
+
+@dataclasses.dataclass
+class LoadReport:
+    """What :func:`load_images` kept and skipped."""
+
+    requested: int
+    unreadable: list[str]
+    grayscale: list[str]
+
+    @property
+    def kept(self) -> int:
+        return self.requested - len(self.unreadable) - len(self.grayscale)
+
+    def summary(self) -> str:
+        parts = []
+        for label, files in (("unreadable", self.unreadable), ("near-grayscale", self.grayscale)):
+            if files:
+                examples = ", ".join(Path(f).name for f in files[:3])
+                parts.append(f"{len(files)} {label} (e.g. {examples})")
+        return f"skipped {len(self.unreadable) + len(self.grayscale)} of {self.requested} images: " + "; ".join(parts)

@@ -78,7 +78,7 @@ def _evaluations(metrics: dict) -> list[dict]:
 def _evaluation_section(metrics: dict) -> str:
     if not _evaluations(metrics):
         return "Not evaluated yet."
-    from colorizer.evaluate import format_table
+    from colorizer.schema import evaluation_table
 
     sections = []
     for summary in _evaluations(metrics):
@@ -88,7 +88,7 @@ def _evaluation_section(metrics: dict) -> str:
             f"({split}{summary['images']} images, ab MSE at {summary['image_size']} px in Lab "
             "units; PSNR, SSIM and colourfulness CF on the full-resolution result). `gray` "
             "predicts a = b = 0, `mean` the mean colour of the evaluated images.\n\n"
-            + format_table(summary))
+            + evaluation_table(summary))
     return "\n\n".join(sections)
 
 
@@ -135,7 +135,7 @@ def _hints_section(folder: Path) -> str:
     path = folder / HINT_METRICS_NAME
     if not path.is_file():
         return ""
-    from colorizer.evaluate_hints import format_table
+    from colorizer.schema import hint_table
 
     summary = read_json(path)
     curves = f"\n\n![hint curves]({HINT_CURVES_NAME})" if (folder / HINT_CURVES_NAME).is_file() \
@@ -145,7 +145,7 @@ def _hints_section(folder: Path) -> str:
         f"({summary['split']} split, {summary['images']} images): each photo gets N points sampled "
         f"from its own colours (seed {summary['hint_seed']}; patches of 1-9 px holding their mean "
         "ab, as in training). `IDW fill` is the non-learned baseline: the same hints' ab spread "
-        "by inverse-distance weighting over the photo's own L.\n\n" + format_table(summary)
+        "by inverse-distance weighting over the photo's own L.\n\n" + hint_table(summary)
         + curves
     )
 

@@ -35,7 +35,6 @@ from keras import ops
 
 from colorizer import color
 from colorizer.atomic import write_text
-from colorizer.folders import PRIOR_NAME  # noqa: F401  (its file name in a model folder)
 from colorizer.jsonfiles import read_json
 
 GRID = 10.0  # bin size in Lab units

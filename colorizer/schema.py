@@ -1,4 +1,5 @@
-"""The evaluation metrics, declared once: their keys in metrics.json, labels and formats.
+"""The evaluation metrics, declared once: their keys in metrics.json, labels and formats, and
+the Markdown tables of an evaluation and of a hint evaluation.
 
 ``colorizer evaluate`` writes one score per metric key for each predictor (the model and the
 two baselines, see :mod:`colorizer.evaluate`); its table, the model cards, the zoo's one-line
@@ -9,6 +10,7 @@ Python: importing it loads neither TensorFlow nor Keras, so listing the zoo stay
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +38,10 @@ METRICS = (
     Metric("content", "content %", "content agreement (%, judge's top-1)", "{:.1f}",
            "{:.1f}", original=100.0),
 )
+# The predictors of an evaluation: the model and two baselines (gray: a = b = 0; mean: the
+# evaluated photos' mean colour); of a hint evaluation: the model and the hints' IDW fill.
+PREDICTORS = ("model", "gray", "mean")
+HINT_PREDICTORS = ("model", "idw_fill")
 BY_KEY = {metric.key: metric for metric in METRICS}
 
 # The README's zoo table: these metrics of the main evaluation after model, head and params,
@@ -83,3 +89,30 @@ def replace_table(text: str, table: str) -> str:
     if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
         raise ValueError(f"expected one {TABLE_START} line followed by one {TABLE_END} line")
     return "\n".join(lines[:starts[0] + 1] + table.split("\n") + lines[ends[0]:])
+
+
+def evaluation_table(summary: dict[str, Any]) -> str:
+    """The results of :func:`colorizer.evaluate.evaluate` as a Markdown table."""
+    lines = [markdown_row(["predictor", *(m.label for m in METRICS)]),
+             "|" + " --- |" * (len(METRICS) + 1)]
+    for name in PREDICTORS:
+        scores = summary["results"][name]
+        lines.append(markdown_row([name, *(m.fmt.format(scores[m.key]) if m.key in scores
+                                          else "-" for m in METRICS)]))
+    # The originals against themselves: their own CF, and the metrics' best values.
+    originals = {m.key: m.original for m in METRICS if m.original is not None}
+    originals["colourfulness"] = summary["original_colourfulness"]
+    lines.append(markdown_row(["original", *(m.fmt.format(originals[m.key]) if m.key in originals
+                                             else "" for m in METRICS)]))
+    return "\n".join(lines)
+
+
+def hint_table(summary: dict[str, Any]) -> str:
+    """The results of :func:`colorizer.evaluate_hints.evaluate_hints` as a Markdown table, one row per number of hints."""
+    lines = ["| hints | model ab MSE | model PSNR dB | IDW fill ab MSE | IDW fill PSNR dB |",
+             "| --- | --- | --- | --- | --- |"]
+    for count in summary["hints"]:
+        model, fill = (summary["results"][name][str(count)] for name in HINT_PREDICTORS)
+        lines.append(f"| {count} | {model['ab_mse']:.2f} | {model['psnr']:.2f} | "
+                     f"{fill['ab_mse']:.2f} | {fill['psnr']:.2f} |")
+    return "\n".join(lines)

@@ -24,6 +24,7 @@ from pathlib import Path
 import keras
 
 from colorizer import quantization
+from colorizer.folders import PRIOR_NAME
 from colorizer.callbacks import TimeLimit, has_checkpoint, run_callbacks
 from colorizer.config import TrainConfig, make_optimizer, stages
 from colorizer.model import create_model
@@ -47,7 +48,7 @@ def colour_prior(config: TrainConfig, train_pixels, run_dir: Path):
     """The classification head's colour prior: the config's file, the run's own (resume), or
     computed from the training images (of shards, the first
     :data:`colorizer.shards.PRIOR_PHOTOS`); kept in the run folder as prior.json."""
-    saved = run_dir / quantization.PRIOR_NAME
+    saved = run_dir / PRIOR_NAME
     if saved.is_file():
         return quantization.load_prior(saved)
     if config.prior:
@@ -81,7 +82,7 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
             "another --output"
         )
     # A bad prior file fails before the run folder is made (a resumed run has its own copy).
-    if config.prior and not (resume and (run_dir / quantization.PRIOR_NAME).is_file()):
+    if config.prior and not (resume and (run_dir / PRIOR_NAME).is_file()):
         quantization.load_prior(config.prior)
     keras.utils.set_random_seed(config.seed)
     # The model is built (and warm-started) and the data loaded first, so that a bad model

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from colorizer import create_model, metrics
-from colorizer.evaluate import evaluate, format_table
+from colorizer.evaluate import evaluate
+from colorizer.schema import evaluation_table
 
 
 @pytest.mark.slow
@@ -33,7 +34,7 @@ def test_evaluate_reports_model_and_both_baselines(image_folder, tmp_path):
                      realism=False, vividness=100)
     assert named["name"] == "tiny set" and named["images"] == 2 and named["vividness"] == 100
     assert "kid" not in named["results"]["model"]
-    table = format_table(summary)
+    table = evaluation_table(summary)
     assert "| gray |" in table and "| mean |" in table and "ab MSE" in table
 
 

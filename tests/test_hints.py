@@ -11,7 +11,8 @@ from colorizer import Colorizer, color, create_model, data
 from colorizer.config import TrainConfig
 from colorizer.data import TfDataSource
 from colorizer.cli import main
-from colorizer.evaluate_hints import evaluate_hints, format_table, parse_counts
+from colorizer.evaluate_hints import evaluate_hints, parse_counts
+from colorizer.schema import hint_table
 from colorizer.hints import HintSampler, hint_maps, idw_fill, patch_means
 from colorizer.arrays import ArraySource
 from colorizer.model import copy_shared_layers
@@ -213,7 +214,7 @@ def test_evaluate_hints_scores_the_model_beside_the_fill(four_photos, tmp_path):
     saved = json.loads((tmp_path / "eval" / "hint_metrics.json").read_text())
     assert saved["results"] == summary["results"]
     assert (tmp_path / "eval" / "hint_curves.png").stat().st_size > 1000
-    assert format_table(summary).count("\n") == 4
+    assert hint_table(summary).count("\n") == 4
 
 
 def test_hint_counts_are_checked():

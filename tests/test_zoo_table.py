@@ -10,7 +10,7 @@ import pytest
 
 from colorizer import schema
 from colorizer.cli import main, results_table
-from colorizer.evaluate import format_table
+from colorizer.schema import evaluation_table
 from colorizer.zoo import list_pretrained
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ def test_evaluate_table_columns_come_from_the_schema():
     scores = {m.key: 1.0 + i for i, m in enumerate(schema.METRICS)}
     summary = {"results": {name: scores for name in ("model", "gray", "mean")},
                "original_colourfulness": 40.5}
-    lines = format_table(summary).splitlines()
+    lines = evaluation_table(summary).splitlines()
     assert lines[0] == "| predictor | " + " | ".join(m.label for m in schema.METRICS) + " |"
     assert lines[2] == "| model | 1.00 | 2.00 | 3.0000 | 4.00 | 5.00 | 6.00 | 7.00 | 8.00 | 9.0 |"
     assert lines[-1] == "| original | | | | 40.50 | 0.00 | 100.00 | 100.00 | 0.00 | 100.0 |"
