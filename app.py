@@ -3,7 +3,7 @@
     python app.py                 # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / _PORT when set)
     python app.py --share         # also a public *.gradio.live link (needs internet)
 
-The menu lists the zoo manifest's models (colorizer/zoo.json); a model whose weights are not in
+The menu lists the zoo manifest's models (colorizer/hub/zoo.json); a model whose weights are not in
 weights/ is downloaded from the Hugging Face Hub on first use, at the revision the manifest pins.
 On a Hugging Face Space (which sets GRADIO_SERVER_NAME=0.0.0.0 and GRADIO_SERVER_PORT) it serves
 as it is. The colorize event is also an API (``api_name="colorize"``) for gradio_client; its
@@ -58,7 +58,7 @@ def build_demo():
         vividness_info,
     )
     from colorizer.models import ModelSpec  # the registry: which models render at other sizes
-    from colorizer.zoo import recommended
+    from colorizer.hub.zoo import recommended
 
     entries = available_models()
     if not entries:

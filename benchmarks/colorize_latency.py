@@ -52,7 +52,7 @@ def test_photo(side: int, folder: Path) -> Path:
 def worker(model_name: str, sizes: list[int], runs: int, warmup: int) -> dict:
     """Runs in its own process: load the model, time every size, report peak RSS."""
     import colorizer
-    from colorizer.images import PNG_COMPRESS_LEVEL
+    from colorizer.io.images import PNG_COMPRESS_LEVEL
 
     started = time.perf_counter()
     model = colorizer.from_pretrained(model_name)
@@ -93,7 +93,7 @@ def latency(models: list[str], sizes: list[int], runs: int, warmup: int) -> None
 
 
 def folder_throughput(folder: str, images: int, model: str | None) -> None:
-    from colorizer import data
+    from colorizer.training import data
 
     paths = data.list_images(folder, "val")[:images]
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,7 +128,7 @@ def main() -> None:
         return
     if args.folder:  # first, so that the CLI is the only child whose peak RSS is read
         folder_throughput(args.folder, args.images, (args.model or [None])[0])
-    from colorizer.zoo import list_pretrained
+    from colorizer.hub.zoo import list_pretrained
 
     latency(args.model or [entry.name for entry in list_pretrained()], args.sizes, args.runs,
             args.warmup)

@@ -45,7 +45,7 @@ def hint_of(rgb: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, tuple[int,
     """(the largest segment's mask, its most interior point (x, y), the hint's ab)."""
     from scipy import ndimage
 
-    from colorizer import color
+    from colorizer.io import color
 
     values, counts = np.unique(labels, return_counts=True)
     mask = labels == values[np.argmax(counts)]
@@ -62,7 +62,7 @@ def hint_of(rgb: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, tuple[int,
 
 def hex_of(lightness: float, ab: np.ndarray) -> str:
     """The hint as "#rrggbb" (only its chroma is used; its lightness is the photo's)."""
-    from colorizer import color
+    from colorizer.io import color
 
     lab = np.array([[[lightness, ab[0], ab[1]]]], np.float32)
     rgb = np.clip(np.rint(np.asarray(color.lab_to_rgb(lab))[0, 0] * 255), 0, 255).astype(int)
@@ -97,7 +97,7 @@ def main() -> None:
     from PIL import Image
 
     import colorizer
-    from colorizer import color
+    from colorizer.io import color
 
     names = args.model or ["lite0_unet.flickr8k_128", "lite0_unet_hints.mixed150k_128"]
     photos = sorted((args.data / "images" / args.split).glob("*.jpg"))

@@ -45,8 +45,8 @@ def main() -> None:
     from PIL import Image
 
     import colorizer
-    from colorizer.atomic import save_figure
-    from colorizer.hints import parse_hints, read_hints_json
+    from colorizer.io.atomic import save_figure
+    from colorizer.hints.user import parse_hints, read_hints_json
 
     model = colorizer.from_pretrained(args.model)
     photo = Image.open(args.image)

@@ -3,7 +3,7 @@
     python benchmarks/hints_latency.py --model lite0_unet.flickr8k_128 --side 1024 --hints 10
 
 Any model takes hints: a model without hint inputs runs as it does without them and its colour
-is then edited (colorizer.hint_spread); a hint model (lite0_unet_hints.*) takes them as input.
+is then edited (colorizer.hints.spread); a hint model (lite0_unet_hints.*) takes them as input.
 
 The photo (examples/1909Chicago.jpg, its longer side resized to --side px) is decoded once, as
 the demo holds an upload; each re-render is ``model.colorize(pixels, hints=...)`` with --hints
@@ -38,7 +38,7 @@ def main() -> None:
     from PIL import Image
 
     import colorizer
-    from colorizer.images import read_image
+    from colorizer.io.images import read_image
 
     model = colorizer.from_pretrained(args.model)
     image = Image.open(PHOTO).convert("L")

@@ -5,14 +5,14 @@
 
 Stages, each timed, with the process's peak resident memory (RSS) after it:
 
-1. ``colorizer.data.load_images`` on a seeded sample of --photos training photos at --size px
+1. ``colorizer.training.data.load_images`` on a seeded sample of --photos training photos at --size px
    (what ``colorizer train`` does before the first epoch);
-2. one pass of ``colorizer.data.make_dataset`` over those pixels (shuffled, flipped, batches of
+2. one pass of ``colorizer.training.data.make_dataset`` over those pixels (shuffled, flipped, batches of
    32 as in the shipped configs), no model: the pipeline's own cost.
 
 With --shards, stage 1 instead opens the first --photos training photos of the folder's
 ``shards/`` (``training/prepare_photos.py --shards``) as memory maps
-(:func:`colorizer.shards.open_split`, what ``colorizer train`` does with such a folder), and
+(:func:`colorizer.training.shards.open_split`, what ``colorizer train`` does with such a folder), and
 stage 2 is the pass of ``make_dataset`` over them: photos read from the maps batch by batch in
 a seeded windowed order, never copied into one array. Besides the peak RSS it prints the
 resident memory now, split into anonymous memory (the process's own) and mapped files (shard
@@ -34,8 +34,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from colorizer import data, shards  # noqa: E402
-from colorizer.config import TrainConfig  # noqa: E402
+from colorizer import shards  # noqa: E402
+
+from colorizer.training import data
+from colorizer.training.config import TrainConfig  # noqa: E402
 
 
 def peak_gb() -> float:

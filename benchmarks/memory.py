@@ -74,7 +74,7 @@ CHILD = r"""
 import json, os, resource, sys, time
 from pathlib import Path
 import colorizer
-from colorizer.images import ImageError
+from colorizer.io.images import ImageError
 
 def status_kb(field):
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -229,7 +229,7 @@ def cycle(args: argparse.Namespace) -> None:
 
     sys.path.insert(0, str(ROOT))
     from colorizer.model import RESIZED_CACHE
-    from colorizer.zoo import list_pretrained
+    from colorizer.hub.zoo import list_pretrained
 
     entries = list_pretrained()
     folder = Path(tempfile.mkdtemp(prefix="colorizer-memory-"))

@@ -38,9 +38,9 @@ def main() -> None:
     from PIL import Image
 
     import colorizer
-    from colorizer import data
-    from colorizer.images import read_image
-    from colorizer.metrics import colourfulness
+    from colorizer.training import data
+    from colorizer.io.images import read_image
+    from colorizer.evaluation.metrics import colourfulness
 
     paths = list(args.images) + (data.list_images(args.data, "val")[:args.limit] if args.data
                                  else [])

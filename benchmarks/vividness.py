@@ -38,7 +38,7 @@ def speckle(rgb: np.ndarray, side: int = 128, window: int = 9, degrees: float = 
     from PIL import Image
     from scipy import ndimage
 
-    from colorizer import color
+    from colorizer.io import color
 
     small = Image.fromarray(rgb)
     small.thumbnail((side, side), Image.Resampling.BOX)
@@ -63,7 +63,8 @@ def main() -> None:
     from PIL import Image
 
     import colorizer
-    from colorizer import data, metrics
+    from colorizer.training import data
+    from colorizer.evaluation import metrics
 
     names = args.models or [entry.name for entry in colorizer.list_pretrained()]
     paths = data.list_images(args.data, "val")[:args.limit]

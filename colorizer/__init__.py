@@ -27,11 +27,11 @@ _quiet.install()  # before anything imports TensorFlow: no start-up noise on std
 _EXPORTS = {
     "HubError": "colorizer.hub",
     "Colorizer": "colorizer.model",
-    "ImageError": "colorizer.images",
+    "ImageError": "colorizer.io.images",
     "create_model": "colorizer.model",
     "from_pretrained": "colorizer.model",
     "list_models": "colorizer.models",
-    "list_pretrained": "colorizer.zoo",
+    "list_pretrained": "colorizer.hub.zoo",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -59,7 +59,7 @@ def cmd_models(args: argparse.Namespace) -> int:
               f"{model.count_params() - trainable:,} | {gflops[0]} | {gflops[1]} | {backbone} |")
     print("\nEach architecture at its builder's defaults. The zoo's models were trained in other "
           "configurations (e.g. a narrower cnn); as shipped:")
-    from colorizer.zoo import list_pretrained
+    from colorizer.hub.zoo import list_pretrained
 
     for entry in list_pretrained():
         params = f"{entry.params:,} params" if entry.params else "params not recorded"
@@ -72,8 +72,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     given on the command line on top; the run folder records the result."""
     import dataclasses
 
-    from colorizer.config import TrainConfig
-    from colorizer.train import train
+    from colorizer.training.config import TrainConfig
+    from colorizer.training.loop import train
 
     overrides = {field.name: getattr(args, field.name) for field in dataclasses.fields(TrainConfig)
                  if getattr(args, field.name, None) is not None}
@@ -107,12 +107,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from colorizer.evaluate import evaluate
-    from colorizer.schema import evaluation_table
+    from colorizer.evaluation.evaluate import evaluate
+    from colorizer.io.figures import evaluation_table
     from colorizer.model import from_pretrained
 
     if args.hints is not None:
-        from colorizer.evaluate_hints import parse_counts
+        from colorizer.evaluation.hints import parse_counts
 
         counts = parse_counts(args.hints)  # a bad list fails before the model loads
         if args.record_in:
@@ -121,7 +121,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ValueError("--record-in records the model at its own default vividness; drop "
                          "--vividness")
     if args.record_in:
-        from colorizer.folders import resolve_model_folder
+        from colorizer.hub.folder_files import resolve_model_folder
 
         resolve_model_folder(args.record_in)  # a wrong folder fails now, not after evaluating
     model = from_pretrained(args.model)
@@ -139,7 +139,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(evaluation_table(summary))
     print(f"wrote {Path(output) / 'metrics.json'} and {Path(output) / 'grid.png'}")
     if args.record_in:
-        from colorizer.export import record_evaluation
+        from colorizer.training.export import record_evaluation
 
         metrics_file, place = record_evaluation(args.record_in, summary)
         print(f"recorded in {metrics_file} as {place}, and in its model card")
@@ -147,8 +147,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_hints(args: argparse.Namespace, model, counts: list[int], output) -> int:
-    from colorizer.evaluate_hints import CURVES_NAME, METRICS_NAME, evaluate_hints
-    from colorizer.schema import hint_table
+    from colorizer.evaluation.hints import CURVES_NAME, METRICS_NAME, evaluate_hints
+    from colorizer.io.figures import hint_table
 
     summary = evaluate_hints(model, args.data, counts, split=args.split,
                              batch_size=args.batch_size, limit=args.limit, output=output)
@@ -161,7 +161,8 @@ def _evaluate_hints(args: argparse.Namespace, model, counts: list[int], output) 
 
 
 def cmd_prior(args: argparse.Namespace) -> int:
-    from colorizer import data, quantization
+    from colorizer.training import data
+    from colorizer.models import quantization
 
     output = Path(args.output)
     if output.exists() and not args.overwrite:
@@ -181,7 +182,7 @@ def cmd_prior(args: argparse.Namespace) -> int:
 
 
 def cmd_colorize(args: argparse.Namespace) -> int:
-    from colorizer.batch import plan_outputs
+    from colorizer.io.folder_job import plan_outputs
     from colorizer.hub import resolve
 
     missing = [item for item in args.inputs if not Path(item).exists()]
@@ -196,8 +197,8 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     folder = resolve(args.model or _default_model()) if plan.jobs else None
     from tqdm import tqdm
 
-    from colorizer.atomic import atomic_path, remove_partial_files
-    from colorizer.images import PNG_COMPRESS_LEVEL, ImageError
+    from colorizer.io.atomic import atomic_path, remove_partial_files
+    from colorizer.io.images import PNG_COMPRESS_LEVEL, ImageError
     from colorizer.model import Colorizer
 
     model = Colorizer.from_pretrained(folder) if folder is not None else None
@@ -239,7 +240,7 @@ def cmd_colorize(args: argparse.Namespace) -> int:
 
 def _read_hints(args: argparse.Namespace) -> list:
     """The --hints file: a JSON list of {"x": .., "y": .., "color": "#rrggbb"} for one photo."""
-    from colorizer.hints import read_hints_file
+    from colorizer.hints.user import read_hints_file
 
     if len(args.inputs) != 1 or Path(args.inputs[0]).is_dir():
         raise ValueError("--hints gives points on one photo: pass exactly one input file")
@@ -250,14 +251,14 @@ def _read_hints(args: argparse.Namespace) -> list:
 
 
 def _default_model() -> str:
-    from colorizer.zoo import default_pretrained
+    from colorizer.hub.zoo import default_pretrained
 
     return default_pretrained().name
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from colorizer.schema import replace_table
-    from colorizer.zoo import list_pretrained
+    from colorizer.io.figures import replace_table
+    from colorizer.hub.zoo import list_pretrained
 
     entries = list_pretrained()
     if not entries:
@@ -306,9 +307,9 @@ def results_table(entries) -> str:
     ``schema.ZOO_TABLE`` from each weight folder's main evaluation, with the ab MSE of each
     further evaluation (a second validation set) after the first; then a line per evaluation
     on its data and baselines."""
-    from colorizer.jsonfiles import read_json
-    from colorizer.schema import BY_KEY, ZOO_TABLE, evaluation_name, markdown_row, short
-    from colorizer.zoo import default_pretrained
+    from colorizer.io.jsonfiles import read_json
+    from colorizer.io.figures import BY_KEY, ZOO_TABLE, evaluation_name, markdown_row, short
+    from colorizer.hub.zoo import default_pretrained
 
     default = default_pretrained().name if entries else None
     rows = []
@@ -354,7 +355,7 @@ def results_table(entries) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from colorizer.export import export_weights
+    from colorizer.training.export import export_weights
 
     folder = export_weights(args.run, args.output, evaluation=args.evaluation,
                             hint_evaluation=args.hint_evaluation, description=args.description,
@@ -376,8 +377,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from colorizer.publish import publish
-    from colorizer.zoo import manifest_path
+    from colorizer.hub.publish import publish
+    from colorizer.hub.zoo import manifest_path
 
     publish(args.names, owner=args.owner, push=not args.no_push, private=args.private)
     print(f"wrote {manifest_path()}")
@@ -417,7 +418,7 @@ def _add_config_flags(parser: argparse.ArgumentParser, *, with_choices: bool) ->
     when ``with_choices`` (building the model registry imports Keras)."""
     import dataclasses
 
-    from colorizer.config import TrainConfig
+    from colorizer.training.config import TrainConfig
 
     for field in dataclasses.fields(TrainConfig):
         default = field.default_factory() if callable(field.default_factory) else field.default
@@ -443,7 +444,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The CLI; ``command`` (the first argument) lets the train parser list the registries'
     choices only when training."""
     from colorizer import __version__
-    from colorizer.images import DEFAULT_MAX_PIXELS
+    from colorizer.io.images import DEFAULT_MAX_PIXELS
 
     parser = argparse.ArgumentParser(prog="colorizer", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"colorizer {__version__}")
@@ -578,7 +579,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     publish = commands.add_parser(
         "publish", help="push the zoo's weight folders to the Hub, revisions pinned in zoo.json",
         description="Push each weight folder of weights/ to OWNER/<its repo> (one commit each, "
-        "model card included) and pin the new revisions in the zoo manifest (colorizer/zoo.json, "
+        "model card included) and pin the new revisions in the zoo manifest (colorizer/hub/zoo.json, "
         "or COLORIZER_ZOO), from which list_pretrained, from_pretrained and the demo work.")
     publish.add_argument("names", nargs="*", metavar="NAME",
                          help="weight folders to publish (default: every one in weights/)")

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from colorizer import color
+from colorizer.io import color
 
 
 def model_input(channels, size: int) -> tf.Tensor:
@@ -24,7 +24,7 @@ def model_input(channels, size: int) -> tf.Tensor:
 
 
 def photo_input(pixels: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixels of :func:`colorizer.images.read_pixels` -> (their full-resolution L (H, W, 1), the
+    """Pixels of :func:`colorizer.io.images.read_pixels` -> (their full-resolution L (H, W, 1), the
     network's input at ``size``: that L area-averaged to (size, size, 1), in 0..100).
 
     The one way from a photo to the network: :meth:`colorizer.Colorizer.colorize` (and so the
@@ -64,7 +64,7 @@ def _lightness_of_gray(levels: int) -> np.ndarray:
 
 
 def lightness_of_pixels(pixels: np.ndarray) -> np.ndarray:
-    """Pixels of :func:`colorizer.images.read_pixels` (uint8 or uint16 codes, HxW gray or HxWx3
+    """Pixels of :func:`colorizer.io.images.read_pixels` (uint8 or uint16 codes, HxW gray or HxWx3
     RGB) -> Lab L (H, W, 1) float32, the same as ``lightness_of`` of their float RGB.
 
     Gray pixels are one table lookup; RGB pixels go a band of rows at a time, so the only
@@ -109,7 +109,7 @@ def lightness_of(rgb) -> np.ndarray:
 def _compose_band(lightness, ab_rows, lower, upper, lerp, gain):
     """One band of rows: bilinear between two rows of the width-resized ab, then Lab -> RGB.
     A chroma ``gain`` other than 1 scales ab, then brings each pixel back inside the sRGB gamut
-    by its chroma (:func:`colorizer.color.fit_chroma`), so hues hold."""
+    by its chroma (:func:`colorizer.io.color.fit_chroma`), so hues hold."""
     top, bottom = tf.gather(ab_rows, lower), tf.gather(ab_rows, upper)
     lab = tf.concat([lightness, top + (bottom - top) * lerp[:, None, None]], axis=-1)
     lab = tf.cond(gain == 1.0, lambda: lab, lambda: _gained(lab, gain))

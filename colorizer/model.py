@@ -27,12 +27,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from colorizer import color, quantization
-from colorizer.bounded import LRUCache
-from colorizer.hints import HINT_CHANNELS
+from colorizer.io import color
+
+from colorizer.models import quantization
+from colorizer.io.limits import LRUCache
+from colorizer.models.hint_input import HINT_CHANNELS
 from colorizer.hub import push_folder, resolve
 from colorizer.models.registry import ModelSpec, build_network, model_defaults, resolve_args
-from colorizer.pretrained import WEIGHTS_NAME, load_folder, read_config, save_folder
+from colorizer.hub.folder import WEIGHTS_NAME, load_folder, read_config, save_folder
 from colorizer.vividness import chroma_gain
 
 # Resized copies (render sizes) kept per model; each holds a full copy of the weights.
@@ -207,7 +209,7 @@ class Colorizer:
                    ) -> np.ndarray:
         """Batch of L (N, S, S, 1) in 0..100 at the model's size -> ab (N, S, S, 2) in Lab units.
 
-        ``hints``: a hint model's hint maps (N, S, S, 5) (:func:`colorizer.hints.hint_maps`;
+        ``hints``: a hint model's hint maps (N, S, S, 5) (:func:`colorizer.models.hint_input.hint_maps`;
         default none).
 
         A classification head's distribution is decoded with the annealed mean at
@@ -247,8 +249,8 @@ class Colorizer:
         regression model, a point outside the photo or ``k`` < 1; ImageError as
         :meth:`colorize`.
         """
-        from colorizer.hints import check_point
-        from colorizer.images import DEFAULT_MAX_PIXELS, read_pixels
+        from colorizer.hints.user import check_point
+        from colorizer.io.images import DEFAULT_MAX_PIXELS, read_pixels
         from colorizer.inference import photo_input
 
         if self.head != "classification":
@@ -286,18 +288,18 @@ class Colorizer:
         x, y in pixels of the original (x to the right, y down, 0-based) and an 8-bit sRGB colour
         (or "#rrggbb"), of which only the chroma is used: the photo keeps its own lightness. Each
         hint recolours the region its point belongs to and nothing else, a local edit of this
-        model's colour (:mod:`colorizer.hint_spread`); a hint model (:attr:`has_hints`) takes
+        model's colour (:mod:`colorizer.hints.spread`); a hint model (:attr:`has_hints`) takes
         them as its network's input instead. No hints (None or []): the model's own colour.
         ``vividness`` (every model, 0..100; 0: the network's own colour; None: the model's
         default, :attr:`default_vividness`) scales the chroma by up to 2x, colours outside sRGB brought back by their chroma so hues hold;
         a hint still comes out in the colour given.
         Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or over-large input
-        (more than ``max_pixels`` pixels, default ``colorizer.images.DEFAULT_MAX_PIXELS``) and
+        (more than ``max_pixels`` pixels, default ``colorizer.io.images.DEFAULT_MAX_PIXELS``) and
         ValueError for a bad argument (a hint outside the photo, a bad colour).
         """
         from PIL import Image
 
-        from colorizer.images import DEFAULT_MAX_PIXELS, read_pixels
+        from colorizer.io.images import DEFAULT_MAX_PIXELS, read_pixels
         from colorizer.inference import compose_image, photo_input
 
         # Resolved here, before any work: a render-size copy decodes at this model's own default.
@@ -308,13 +310,13 @@ class Colorizer:
         # the Lab maths goes a band of rows at a time (about 12 bytes a pixel in all).
         pixels, alpha = read_pixels(image, max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
         if hints is not None:  # checked before any work
-            from colorizer.hints import parse_hints
+            from colorizer.hints.user import parse_hints
 
             parse_hints(hints, pixels.shape[1], pixels.shape[0])
         hint_maps = None
         if hints is not None and self.has_hints:
-            from colorizer.hints import hint_maps as to_maps
-            from colorizer.hints import user_points
+            from colorizer.models.hint_input import hint_maps as to_maps
+            from colorizer.hints.user import user_points
 
             height, width = pixels.shape[:2]
             points = user_points(hints, width, height, model.image_size)
@@ -323,7 +325,7 @@ class Colorizer:
         del pixels  # (a caller's array stays theirs)
         ab_small = model.predict_ab(network_input[None], temperature, hints=hint_maps)[0]
         if hints and not self.has_hints:  # a local edit of this model's colour
-            from colorizer.hint_spread import edit
+            from colorizer.hints.spread import edit
 
             ab_small = edit(lightness, ab_small, hints, gain)
         result = compose_image(lightness, ab_small, gain)
@@ -339,7 +341,7 @@ class Colorizer:
         """A Lab batch (L in 0..100, ab in Lab units) -> (network input, network target).
 
         A hint model's batches carry a third item, the hint maps (already the network's scale,
-        :func:`colorizer.hints.hint_maps`); its input is then ``{"lightness", "hints"}``.
+        :func:`colorizer.models.hint_input.hint_maps`); its input is then ``{"lightness", "hints"}``.
         Written with plain arithmetic on the inputs, so it runs inside tf.data maps and on NumPy.
         """
         if hints is None:
@@ -349,7 +351,7 @@ class Colorizer:
     def objective(self, rebalance_lambda: float = quantization.REBALANCE_LAMBDA):
         """(loss, metrics) to compile the network with for its head; a classification head
         needs the colour prior of its training set (:meth:`with_prior`)."""
-        from colorizer.losses import objective
+        from colorizer.models.losses import objective
 
         return objective(self.head, self.spec.prior, rebalance_lambda,
                          temperature=self.spec.default_temperature)

@@ -1,5 +1,5 @@
 """Ten ground-truth hints on Flickr8k val, spread as a local edit of the default model's colour
-(colorizer.hint_spread) against the hint model: ab MSE at 128 px.
+(colorizer.hints.spread) against the hint model: ab MSE at 128 px.
 
     python research/hint_spread_gt_probe.py --limit 300 --count 10 --settings '[{}]'
 """
@@ -27,8 +27,11 @@ def main() -> None:
     args = parser.parse_args()
 
     import colorizer
-    from colorizer import color, data, hint_spread, metrics
-    from colorizer.hints import HintSampler
+    from colorizer.io import color
+    from colorizer.training import data
+    from colorizer.hints import spread as hint_spread
+    from colorizer.evaluation import metrics
+    from colorizer.hints.simulator import HintSampler
 
     model = colorizer.from_pretrained(args.model)
     paths = data.list_images(args.data, "val")[:args.limit]

@@ -40,7 +40,8 @@ def main() -> None:
     from PIL import Image
 
     import colorizer
-    from colorizer import color, hint_spread
+    from colorizer.io import color
+    from colorizer.hints import spread as hint_spread
     from colorizer.inference import compose, lightness_of_pixels, model_input
     from hint_locality import hint_of, hex_of, scores, segmentation
 

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 import colorizer
-from colorizer.metrics import colourfulness
+from colorizer.evaluation.metrics import colourfulness
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "1909Chicago.jpg"
@@ -398,7 +398,7 @@ def test_a_space_without_weights_pulls_a_published_model_on_first_use(tmp_path):
     from hub_server import FakeHub, folder_files
 
     from colorizer import create_model
-    from colorizer.zoo import write_manifest
+    from colorizer.hub.zoo import write_manifest
 
     model = create_model("cnn", image_size=32, width=0.125)
     folder = model.save_pretrained(tmp_path / "published" / "cnn.tiny_32")

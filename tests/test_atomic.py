@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from colorizer import create_model, from_pretrained
-from colorizer.atomic import atomic_folder, atomic_path, is_partial, remove_partial_files, write_text
+from colorizer.io.atomic import atomic_folder, atomic_path, is_partial, remove_partial_files, write_text
 from colorizer.cli import main
 from conftest import colourful_image
 
@@ -148,9 +148,9 @@ def test_atomic_folder_replaces_with_no_moment_missing(tmp_path, monkeypatch):
 
 
 def test_atomic_folder_without_a_swap_puts_a_folder_left_aside_back(tmp_path, monkeypatch):
-    import colorizer.atomic
+    import colorizer.io.atomic
 
-    monkeypatch.setattr(colorizer.atomic, "_exchange", lambda a, b: False,  # e.g. Windows
+    monkeypatch.setattr(colorizer.io.atomic, "_exchange", lambda a, b: False,  # e.g. Windows
                         raising=False)
     target = tmp_path / "w"
     with atomic_folder(target) as staging:
@@ -172,7 +172,7 @@ def _kill_when_config_is_written(folder, model_code):
     written, i.e. after the weights."""
     script = textwrap.dedent(f"""
         import os, signal
-        import colorizer.pretrained as pretrained
+        import colorizer.hub.folder as pretrained
         from colorizer import create_model
         original = pretrained.write_text
         def killed(path, text):
@@ -394,7 +394,7 @@ def test_interrupted_cli_output_is_redone_on_the_next_run(tmp_path):
 
 
 def test_temp_files_of_a_long_name_are_removed_at_its_next_write(tmp_path):
-    from colorizer.atomic import _temp_name, remove_partial_files
+    from colorizer.io.atomic import _temp_name, remove_partial_files
 
     long = "x" * 250 + ".png"
     left = tmp_path / _temp_name(tmp_path / long)  # as a killed writer leaves it

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from colorizer.bounded import LRUCache, PixelBudget
+from colorizer.io.limits import LRUCache, PixelBudget
 
 
 def test_lru_cache_keeps_the_most_recently_used():

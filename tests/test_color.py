@@ -4,7 +4,7 @@ import tensorflow as tf
 from skimage import color as skcolor
 from skimage import data as skdata
 
-from colorizer import color
+from colorizer.io import color
 
 
 def test_rgb_to_lab_matches_skimage_on_random_pixels():

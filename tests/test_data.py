@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from colorizer import data
+from colorizer.training import data
 
 
 def test_folder_split_is_seeded_disjoint_and_80_20(tmp_path):

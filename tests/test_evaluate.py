@@ -4,9 +4,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorizer import create_model, metrics
-from colorizer.evaluate import evaluate
-from colorizer.schema import evaluation_table
+from colorizer import create_model
+
+from colorizer.evaluation import metrics
+from colorizer.evaluation.evaluate import evaluate
+from colorizer.io.figures import evaluation_table
 
 
 @pytest.mark.slow
@@ -43,7 +45,7 @@ def test_evaluate_scores_what_colorize_returns(image_folder):
     full-resolution results, photo for photo, also with a vividness."""
     from PIL import Image
 
-    from colorizer.data import list_images
+    from colorizer.training.data import list_images
 
     model = create_model("lite0_unet", image_size=32, weights=None)
     paths = [p for p in list_images(image_folder, None) if p.endswith(("colour_00.png",
@@ -64,7 +66,7 @@ def test_evaluate_scores_what_colorize_returns(image_folder):
 
 
 def test_kid_is_near_zero_for_one_distribution_and_grows_with_a_shift():
-    from colorizer.realism import content_agreement, kid
+    from colorizer.evaluation.realism import content_agreement, kid
 
     rng = np.random.default_rng(0)
     real, same = rng.normal(size=(300, 16)), rng.normal(size=(300, 16))

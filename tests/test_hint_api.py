@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 import colorizer
-from colorizer.hints import USER_PATCH, parse_hints, user_points
+from colorizer.hints.user import USER_PATCH, parse_hints, user_points
 from conftest import colourful_image
 
 
@@ -107,8 +107,8 @@ def test_cli_hints_file(hint_model, tmp_path, capsys):
 
 
 def test_likely_colours_are_the_most_probable_bins_at_the_pixel_s_own_lightness():
-    from colorizer import color
-    from colorizer.quantization import ab_bins, nearest_bin
+    from colorizer.io import color
+    from colorizer.models.quantization import ab_bins, nearest_bin
 
     model = colorizer.create_model("lite0_unet", image_size=64, weights=None,
                                    head="classification")
@@ -141,7 +141,7 @@ def test_likely_colours_need_a_classification_model(hint_model):
 
 
 def test_the_zoo_says_which_models_take_hints(hint_model, tmp_path, monkeypatch):
-    from colorizer.zoo import write_manifest
+    from colorizer.hub.zoo import write_manifest
 
     weights = tmp_path / "weights"
     hint_model.save_pretrained(weights / "lite0_unet_hints.tiny_64")
@@ -157,7 +157,7 @@ def test_the_zoo_says_which_models_take_hints(hint_model, tmp_path, monkeypatch)
 
 
 def test_too_many_hints_are_refused_before_any_work():
-    from colorizer.hints import MAX_HINTS, parse_hints
+    from colorizer.hints.user import MAX_HINTS, parse_hints
 
     assert len(parse_hints([(1, 1, "#ff0000")] * MAX_HINTS, 10, 10)) == MAX_HINTS
     with pytest.raises(ValueError, match=f"at most {MAX_HINTS} hints, got {MAX_HINTS + 1}"):
@@ -169,7 +169,7 @@ def test_too_many_hints_are_refused_before_any_work():
 def test_a_hint_comes_out_in_its_colour_at_any_vividness():
     """Vividness scales the model's chroma, not the colour a person gave: at the hint's point
     the result is the hint's colour whether vividness is 0 or 100."""
-    from colorizer.color import rgb_to_lab
+    from colorizer.io.color import rgb_to_lab
 
     model = colorizer.create_model("cnn", image_size=32, width=0.125)
     photo = np.full((48, 64), 120, np.uint8)

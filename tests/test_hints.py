@@ -7,16 +7,21 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from colorizer import Colorizer, color, create_model, data
-from colorizer.config import TrainConfig
-from colorizer.data import TfDataSource
+from colorizer import Colorizer, create_model
+
+from colorizer.io import color
+
+from colorizer.training import data
+from colorizer.training.config import TrainConfig
+from colorizer.training.data import TfDataSource
 from colorizer.cli import main
-from colorizer.evaluate_hints import evaluate_hints, parse_counts
-from colorizer.schema import hint_table
-from colorizer.hints import HintSampler, hint_maps, idw_fill, patch_means
-from colorizer.arrays import ArraySource
+from colorizer.evaluation.hints import evaluate_hints, parse_counts
+from colorizer.io.figures import hint_table
+from colorizer.hints.simulator import HintSampler
+from colorizer.models.hint_input import hint_maps, idw_fill, patch_means
+from colorizer.training.sources import ArraySource
 from colorizer.model import copy_shared_layers
-from colorizer.train import train
+from colorizer.training.loop import train
 from conftest import colourful_image
 
 
@@ -159,7 +164,7 @@ def test_a_warm_started_hint_model_colours_as_its_source_until_it_learns(tmp_pat
     # predict_ab gives a hint model no hints unless asked to.
     np.testing.assert_allclose(hinted.predict_ab(lightness * 100 + 50), base.predict_ab(
         lightness * 100 + 50), atol=1e-4)
-    with pytest.raises(ValueError, match="without hint inputs"):
+    with pytest.raises(ValueError, match="takes no hint maps as input: give hints to colorize"):
         base.predict_ab(lightness, hints=hints)
     # Once a hint layer is not zero, the hints steer the colour.
     layer = hinted.network.get_layer("ab_hints")
@@ -259,7 +264,7 @@ def test_a_hint_model_trains_from_a_model_without_hints(image_folder, tmp_path):
 def test_export_ships_the_hint_evaluation_and_the_card_shows_it(four_photos, tmp_path):
     from huggingface_hub import ModelCard
 
-    from colorizer.export import export_weights
+    from colorizer.training.export import export_weights
 
     base, hinted = _models()
     run = tmp_path / "run"

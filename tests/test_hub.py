@@ -54,7 +54,7 @@ def test_not_a_model_folder(tmp_path):
 # --- the zoo, model cards and publishing -------------------------------------------------------
 
 import colorizer  # noqa: E402
-from colorizer.export import export_weights  # noqa: E402
+from colorizer.training.export import export_weights  # noqa: E402
 from colorizer.hub import HubError, push_folder, resolve  # noqa: E402
 
 
@@ -70,8 +70,8 @@ def _evaluation(ab_mse=150.0):
 @pytest.fixture
 def zoo(tmp_path, monkeypatch):
     """A weights/ folder with two exported models, set as the zoo (with an empty manifest)."""
-    from colorizer.train import TrainConfig
-    from colorizer.zoo import write_manifest
+    from colorizer.training.loop import TrainConfig
+    from colorizer.hub.zoo import write_manifest
 
     monkeypatch.setenv("COLORIZER_ZOO", str(write_manifest({"owner": None, "models": []},
                                                            tmp_path / "zoo.json")))
@@ -98,7 +98,7 @@ def test_list_pretrained_reads_the_weight_folders(zoo):
     assert [e.name for e in entries] == ["autoencoder.tiny_32", "cnn.tiny_32"]
     assert entries[1].metrics["val_ab_mse"] == 150.0 and entries[1].metrics["gray_ab_mse"] == 232.0
     assert "val ab MSE 150.0 vs gray 232.0" in entries[1].summary()
-    from colorizer.zoo import default_pretrained
+    from colorizer.hub.zoo import default_pretrained
 
     assert default_pretrained().name == "cnn.tiny_32"
 
@@ -143,7 +143,7 @@ def test_export_of_a_warm_started_run_counts_the_run_it_started_from(tmp_path):
 
 
 def test_export_gives_a_classification_model_its_own_temperature(tmp_path):
-    from colorizer.quantization import ab_bins
+    from colorizer.models.quantization import ab_bins
 
     run = tmp_path / "run"
     model = create_model("autoencoder", image_size=32, head="classification")
@@ -163,7 +163,7 @@ def test_export_gives_a_classification_model_its_own_temperature(tmp_path):
     assert json.loads((folder / "config.json").read_text())["temperature"] == 0.5
     assert colorizer.from_pretrained(folder).default_temperature == 0.5
     assert "default 0.5, this model's own" in (folder / "README.md").read_text()
-    from colorizer.zoo import folder_fields
+    from colorizer.hub.zoo import folder_fields
 
     assert folder_fields(folder)["temperature"] == 0.5
     # A crafted folder's bad temperature lists as none (loading it says what is wrong).
@@ -179,7 +179,7 @@ def test_export_from_zoo_weights_with_a_data_card_and_a_second_evaluation(zoo, t
     puts each set's origin, photos and terms in the card; an evaluation on other photos is
     recorded beside the main one and gets its own column in the zoo table."""
     from colorizer.cli import main, results_table
-    from colorizer.export import record_evaluation
+    from colorizer.training.export import record_evaluation
 
     data = tmp_path / "mixed"
     data.mkdir()
@@ -361,7 +361,7 @@ def test_hf_scheme_always_means_the_hub(tmp_path, monkeypatch):
 
 
 def test_pushed_configs_carry_no_local_paths(tmp_path, monkeypatch):
-    from colorizer.train import TrainConfig
+    from colorizer.training.loop import TrainConfig
 
     run = tmp_path / "runs" / "my-run"
     config = TrainConfig(model="autoencoder", data=str(tmp_path / "private" / "photos"),

@@ -111,7 +111,7 @@ def test_the_parts_stack_in_floors():
         _describe(parts, c) for c in found)
     # The model object sits above the architectures, the folder codec and the Hub, which never
     # import it (the circle this test was written against).
-    for lower in ("colorizer.models", "colorizer.hub", "colorizer.pretrained"):
+    for lower in ("colorizer.models", "colorizer.hub", "colorizer.hub.folder"):
         modules = [m for m in graph if m == lower or m.startswith(lower + ".")]
         for module in modules:
             assert "colorizer.model" not in graph[module], f"{module} imports colorizer.model"

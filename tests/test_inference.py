@@ -4,7 +4,7 @@ import tensorflow as tf
 from PIL import Image
 
 from colorizer import ImageError, create_model
-from colorizer.color import rgb_to_lab
+from colorizer.io.color import rgb_to_lab
 from conftest import colourful_image
 
 
@@ -143,7 +143,7 @@ def test_render_size_is_refused_where_weights_depend_on_it(model):
 
 
 def test_check_image_names_each_problem(tmp_path, image_folder):
-    from colorizer.images import check_image
+    from colorizer.io.images import check_image
 
     (tmp_path / "empty.png").write_bytes(b"")
     Image.new("1", (20000, 20000)).save(tmp_path / "bomb.png")  # over Pillow's safety limit
@@ -183,8 +183,8 @@ def test_resized_copies_are_bounded():
 def test_lean_full_resolution_maths_matches_the_whole_image_formulas():
     """lightness_of_pixels / compose work a band of rows at a time; the results are those of
     the plain formulas on the whole image (rgb_to_lab's L, tf.image.resize + lab_to_rgb)."""
-    from colorizer import color
-    from colorizer.images import float_rgb, read_pixels
+    from colorizer.io import color
+    from colorizer.io.images import float_rgb, read_pixels
     from colorizer.inference import compose, lightness_of, lightness_of_pixels
 
     rng = np.random.default_rng(0)
@@ -212,7 +212,7 @@ def test_lean_full_resolution_maths_matches_the_whole_image_formulas():
 
 
 def test_fit_chroma_brings_colours_into_srgb_by_their_chroma_keeping_hue_and_lightness():
-    from colorizer import color
+    from colorizer.io import color
 
     lab = np.array([[[50, 80, 80], [20, -60, 70], [90, 10, 10], [5, 40, -40], [60, 0, 0]]],
                    np.float32)
@@ -229,7 +229,7 @@ def test_fit_chroma_brings_colours_into_srgb_by_their_chroma_keeping_hue_and_lig
 
 
 def test_vividness_zero_is_the_model_s_own_colour_and_more_adds_colour(model):
-    from colorizer.metrics import colourfulness
+    from colorizer.evaluation.metrics import colourfulness
 
     photo = colourful_image(3)
     own = np.asarray(model.colorize(photo))

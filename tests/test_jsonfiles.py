@@ -6,7 +6,7 @@ import json
 import pytest
 from PIL import Image
 
-from colorizer.jsonfiles import parse_json, read_json
+from colorizer.io.jsonfiles import parse_json, read_json
 
 DEEP = "[" * 200_000  # json.loads raises RecursionError on it
 
@@ -44,7 +44,7 @@ def test_the_helper_checks_size_and_nesting(tmp_path):
 
 def test_prior_json_is_capped_and_deep_nesting_is_one_line(tmp_path, monkeypatch):
     """A 96 MB prior.json took 1.16 GB before it was refused: now its size refuses it unread."""
-    from colorizer import quantization
+    from colorizer.models import quantization
 
     def no_loads(*args, **kwargs):
         raise AssertionError("an over-large file was parsed")
@@ -81,7 +81,7 @@ def test_config_json_is_capped(tmp_path):
 
 
 def test_zoo_json_is_capped(tmp_path):
-    from colorizer.zoo import read_manifest
+    from colorizer.hub.zoo import read_manifest
 
     manifest = tmp_path / "zoo.json"
     manifest.write_text(DEEP)
@@ -102,7 +102,7 @@ def test_hints_json_deep_or_large_is_one_line_and_exit_2(tmp_path, capsys):
     """A 200,000-deep hints file gave a RecursionError traceback and exit 1; the help promises
     2 for a bad --hints file (it is read before the model loads)."""
     from colorizer.cli import main
-    from colorizer.hints import read_hints_json
+    from colorizer.hints.user import read_hints_json
 
     Image.new("L", (16, 16)).save(tmp_path / "photo.png")
     hints = tmp_path / "hints.json"
@@ -123,7 +123,7 @@ def test_hints_json_deep_or_large_is_one_line_and_exit_2(tmp_path, capsys):
 
 
 def test_shards_index_json_deep_is_one_line(tmp_path):
-    from colorizer.shards import read_index
+    from colorizer.training.shards import read_index
 
     (tmp_path / "index.json").write_text(DEEP)
     with pytest.raises(ValueError) as error:

@@ -7,7 +7,7 @@ from PIL import Image
 
 from colorizer import create_model, from_pretrained
 from colorizer.cli import main
-from colorizer.model_config import ARG_RULES
+from colorizer.hub.config_check import ARG_RULES
 from colorizer.models import list_models, model_defaults
 
 
@@ -57,7 +57,7 @@ def test_crafted_configs_are_refused_before_anything_is_built(folder, tmp_path, 
     def build(*args, **kwargs):
         raise AssertionError("a model was built from a refused config")
 
-    monkeypatch.setattr("colorizer.pretrained.build_network", build)
+    monkeypatch.setattr("colorizer.hub.folder.build_network", build)
     with pytest.raises(ValueError) as error:
         from_pretrained(crafted)
     assert message in str(error.value) and "config.json" in str(error.value)

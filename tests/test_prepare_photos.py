@@ -186,7 +186,7 @@ def test_shards_hold_the_listed_photos_at_128_px(prepared, prep):
 
 
 def test_training_reads_the_shards_it_writes(prepared):
-    from colorizer import shards
+    from colorizer.training import shards
 
     folder = shards.shard_folder(prepared)
     index = shards.read_index(folder)

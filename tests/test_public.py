@@ -8,7 +8,7 @@ import pytest
 
 from colorizer import create_model
 from colorizer.hub import push_folder
-from colorizer.public import check_public, find_leak, make_public
+from colorizer.hub.public import check_public, find_leak, make_public
 from test_hub import _evaluation, _recording_api
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def _run_folder(tmp_path: Path) -> Path:
     (folder / "metrics.json").write_text(json.dumps({
         "evaluation": {**_evaluation(), "data": str(tmp_path / "private" / "photos")},
         "training": {"config": {"output": "/tmp/runs/mine", "data": "/home/ann/photos"}}}))
-    from colorizer.model_card import write_model_card
+    from colorizer.hub.card import write_model_card
 
     write_model_card(folder)
     assert find_leak((folder / "README.md").read_text())  # the local card names them
@@ -78,7 +78,7 @@ def test_a_hand_written_card_with_a_path_is_refused_and_nothing_is_sent(tmp_path
 
 
 def test_publish_stages_public_records(tmp_path):
-    from colorizer.publish import stage
+    from colorizer.hub.publish import stage
 
     folder = _run_folder(tmp_path)
     staged = stage(folder, tmp_path / "staging", "team/colorizer-mine")

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from colorizer import create_model
-from colorizer.zoo import read_manifest, write_manifest
+from colorizer.hub.zoo import read_manifest, write_manifest
 from hub_server import FakeHub, folder_files
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,7 +172,7 @@ def test_an_unpublished_model_without_weights_says_so(tmp_path, monkeypatch):
 
 
 def test_publish_refuses_to_move_a_published_zoo_in_part(tmp_path, monkeypatch):
-    from colorizer.publish import publish
+    from colorizer.hub.publish import publish
 
     weights = tmp_path / "weights"
     _weight_folder(weights, seed=3, secret=tmp_path)
@@ -190,7 +190,7 @@ def test_publish_refuses_to_move_a_published_zoo_in_part(tmp_path, monkeypatch):
 
 
 def test_no_push_records_the_figures_only(tmp_path, monkeypatch):
-    from colorizer.publish import publish
+    from colorizer.hub.publish import publish
 
     weights = tmp_path / "weights"
     _weight_folder(weights, seed=4, secret=tmp_path)
@@ -213,10 +213,10 @@ def test_partial_folders_are_not_models(tmp_path, monkeypatch, capsys):
     that name removes it."""
     import shutil
 
-    from colorizer.atomic import atomic_folder
+    from colorizer.io.atomic import atomic_folder
     from colorizer.cli import main
-    from colorizer.publish import publish
-    from colorizer.zoo import list_pretrained
+    from colorizer.hub.publish import publish
+    from colorizer.hub.zoo import list_pretrained
 
     weights = tmp_path / "weights"
     folder, _ = _weight_folder(weights, seed=5, secret=tmp_path)

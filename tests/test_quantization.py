@@ -8,11 +8,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorizer import color, create_model, from_pretrained, quantization
+from colorizer import create_model, from_pretrained
+
+from colorizer.io import color
+
+from colorizer.models import quantization
 from colorizer.cli import main
-from colorizer.evaluate import evaluate
-from colorizer.losses import RebalancedCrossEntropy, objective
-from colorizer.train import TrainConfig, train
+from colorizer.evaluation.evaluate import evaluate
+from colorizer.models.losses import RebalancedCrossEntropy, objective
+from colorizer.training.loop import TrainConfig, train
 from tests.conftest import colourful_image
 
 BINS = quantization.ab_bins()

@@ -12,7 +12,7 @@ from PIL import Image
 import colorizer
 from colorizer import create_model
 from colorizer.models import HEADS, ModelSpec, list_models, model_defaults
-from colorizer.quantization import ab_bins
+from colorizer.models.quantization import ab_bins
 
 # The smallest convenient size each architecture accepts (xception needs >= 96 px).
 SMALL = {"xception_decoder": 96}
@@ -200,7 +200,7 @@ def test_the_shipped_hint_model_follows_a_hint_and_colours_like_the_default_with
 def test_a_model_keeps_its_own_default_vividness(tmp_path):
     """The default vividness (chosen per zoo model) is saved, loaded, shown on the card and used
     by colorize when a call gives none; an explicit one, 0 included, still wins."""
-    from colorizer.zoo import folder_fields
+    from colorizer.hub.zoo import folder_fields
 
     model = _small("cnn")
     gray = Image.fromarray(np.round(_photo(40)[0, ..., 0] * 2.55).astype(np.uint8), "L")
@@ -213,7 +213,7 @@ def test_a_model_keeps_its_own_default_vividness(tmp_path):
     assert loaded.default_vividness == 30
     np.testing.assert_array_equal(np.asarray(loaded.colorize(gray)), at_30)
     np.testing.assert_array_equal(np.asarray(loaded.colorize(gray, vividness=0)), own)
-    from colorizer.model_card import write_model_card
+    from colorizer.hub.card import write_model_card
 
     assert "Default vividness: **30** (chroma x 1.30" in write_model_card(folder).read_text()
     with pytest.raises(ValueError, match="vividness must be a number from 0 to 100"):

@@ -1,4 +1,4 @@
-"""Training from memory-mapped photo shards (colorizer/shards.py) on tiny synthetic shards."""
+"""Training from memory-mapped photo shards (colorizer/training/shards.py) on tiny synthetic shards."""
 
 import json
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorizer import data, shards
-from colorizer.arrays import ArraySource
-from colorizer.train import TrainConfig, train
+from colorizer.training import data, shards
+from colorizer.training.sources import ArraySource
+from colorizer.training.loop import TrainConfig, train
 from conftest import colourful_image
 from test_train import _epochs, _run_without_tensorflow
 
@@ -197,8 +197,8 @@ def test_array_source_indexes_the_memory_maps_per_batch(photo_folder):
 @pytest.mark.slow
 def test_shards_train_on_jax_without_tensorflow(photo_folder, tmp_path):
     done = _run_without_tensorflow(f"""
-        from colorizer.config import TrainConfig
-        from colorizer.train import train
+        from colorizer.training.config import TrainConfig
+        from colorizer.training.loop import train
 
         train(TrainConfig(model="cnn", data={str(photo_folder / 'shards')!r}, output="run",
                           epochs=1, image_size=16, batch_size=2, limit=5, val_limit=2,

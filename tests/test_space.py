@@ -93,7 +93,7 @@ def test_requirements_give_everything_the_app_and_package_import():
 def test_distribution_name_and_package_data():
     project = PYPROJECT["project"]
     assert project["name"] == "bw-colorizer"  # free on PyPI; `colorizer` there is another package
-    assert "zoo.json" in PYPROJECT["tool"]["setuptools"]["package-data"]["colorizer"]
+    assert "hub/zoo.json" in PYPROJECT["tool"]["setuptools"]["package-data"]["colorizer"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "pip install bw-colorizer" in readme
     recipe = readme[readme.index("hf upload "):].split("```")[0]  # the Space: code, no weights/
@@ -111,7 +111,7 @@ def test_the_space_recipe_uploads_the_app_s_modules_and_examples():
     words = shlex.split(readme[readme.index("hf upload "):].split("```")[0].replace("\\\n", " "))
     include = [words[i + 1] for i, word in enumerate(words) if word == "--include"]
     exclude = [words[i + 1] for i, word in enumerate(words) if word == "--exclude"]
-    needed = ["app.py", "requirements.txt", "README.md", "colorizer/zoo.json",
+    needed = ["app.py", "requirements.txt", "README.md", "colorizer/hub/zoo.json",
               *(str(path.relative_to(ROOT)) for path in (ROOT / "colorizer").rglob("*.py")),
               *(str(path.relative_to(ROOT)) for path in (ROOT / "examples").glob("*.jpg"))]
     assert "colorizer/demo/service.py" in needed and "colorizer/demo/hint_panel.py" in needed

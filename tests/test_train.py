@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from colorizer import from_pretrained
-from colorizer.config import stages
-from colorizer.train import TrainConfig, train
+from colorizer.training.config import stages
+from colorizer.training.loop import TrainConfig, train
 from conftest import colourful_image
 
 
@@ -92,8 +92,8 @@ def test_mirrored_strategy_on_two_logical_cpus(image_folder, tmp_path):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
-        from colorizer.data import make_strategy
-        from colorizer.train import TrainConfig, train
+        from colorizer.training.data import make_strategy
+        from colorizer.training.loop import TrainConfig, train
         assert make_strategy("mirrored").num_replicas_in_sync == 2
         train(TrainConfig(model="cnn", data={str(image_folder)!r}, output={str(tmp_path / 'm')!r},
                           image_size=32, batch_size=2, epochs=1, strategy="mirrored",
@@ -201,9 +201,9 @@ def test_the_loop_trains_on_jax_without_tensorflow(image_folder, tmp_path):
     done = _run_without_tensorflow(f"""
         import json
         import numpy as np
-        from colorizer.config import TrainConfig
+        from colorizer.training.config import TrainConfig
         from colorizer import from_pretrained
-        from colorizer.train import train
+        from colorizer.training.loop import train
 
         config = TrainConfig(model="cnn", data={str(image_folder)!r}, output="run", epochs=1,
                              image_size=32, batch_size=4, model_args={{"width": 0.125}})

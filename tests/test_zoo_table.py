@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from colorizer import schema
+from colorizer.io import figures as schema
 from colorizer.cli import main, results_table
-from colorizer.schema import evaluation_table
-from colorizer.zoo import list_pretrained
+from colorizer.io.figures import evaluation_table
+from colorizer.hub.zoo import list_pretrained
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -73,7 +73,7 @@ def test_update_without_one_pair_of_markers_changes_nothing(shipped_zoo, tmp_pat
 
 
 def test_update_with_an_empty_zoo_changes_nothing(tmp_path, monkeypatch, capsys):
-    from colorizer.zoo import write_manifest
+    from colorizer.hub.zoo import write_manifest
 
     monkeypatch.setenv("COLORIZER_WEIGHTS", str(tmp_path / "nothing"))
     monkeypatch.setenv("COLORIZER_ZOO", str(write_manifest({"owner": None, "models": []},
@@ -96,7 +96,7 @@ def test_evaluate_table_columns_come_from_the_schema():
 
 
 def test_schema_imports_neither_tensorflow_nor_keras():
-    code = ("import sys, colorizer.schema; print(sorted(m for m in sys.modules "
+    code = ("import sys, colorizer.io.figures; print(sorted(m for m in sys.modules "
             "if m.split('.')[0] in ('tensorflow', 'keras', 'jax')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout
@@ -104,12 +104,12 @@ def test_schema_imports_neither_tensorflow_nor_keras():
 
 
 def test_the_manifest_lists_every_shipped_folder_with_its_figures(shipped_zoo, monkeypatch):
-    """colorizer/zoo.json carries each weight folder's fields and figures (so the zoo can be
+    """colorizer/hub/zoo.json carries each weight folder's fields and figures (so the zoo can be
     listed, and the demo's menu filled, before a download); `colorizer publish --no-push`
     copies them after a re-evaluation."""
     import re
 
-    from colorizer.zoo import DEFAULT_MANIFEST, folder_fields, read_manifest
+    from colorizer.hub.zoo import DEFAULT_MANIFEST, folder_fields, read_manifest
 
     monkeypatch.delenv("COLORIZER_ZOO", raising=False)
     manifest = read_manifest(DEFAULT_MANIFEST)

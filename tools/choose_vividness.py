@@ -5,10 +5,10 @@
 
 For each model (default: the zoo's shipped folders under weights/) and each validation set
 (Flickr8k val and MiniPlaces val, the zoo table's two), the network runs once per photo, through
-the path ``Colorizer.colorize`` takes (:func:`colorizer.evaluate.photos_at_model_size`); its
+the path ``Colorizer.colorize`` takes (:func:`colorizer.evaluation.evaluate.photos_at_model_size`); its
 full-resolution result is then composed at each vividness setting (the chroma gain of
 :func:`colorizer.vividness.chroma_gain`) and scored: PSNR, colourfulness CF, KID x 1000 and
-content agreement (:mod:`colorizer.realism`'s judge, the same as ``colorizer evaluate``'s).
+content agreement (:mod:`colorizer.evaluation.realism`'s judge, the same as ``colorizer evaluate``'s).
 
 The rule (the vividness issue): the default is the setting with the lowest realism distance
 (KID, summed over the two sets) among those whose PSNR is not below gray's on either set. With
@@ -38,10 +38,11 @@ SETS = (("flickr8k val", "data/flickr8k", "val"),
 def sweep(model, data_path: str, split: str, limit: int, settings) -> dict:
     """{"gray": {"psnr"}, setting: {"psnr", "cf", "kid", "kid_error", "content"}} on the first
     ``limit`` photos of a validation set."""
-    from colorizer import data, metrics
-    from colorizer.evaluate import full_resolution, photos_at_model_size
+    from colorizer.training import data
+    from colorizer.evaluation import metrics
+    from colorizer.evaluation.evaluate import full_resolution, photos_at_model_size
     from colorizer.inference import compose
-    from colorizer.realism import Judge, content_agreement, kid
+    from colorizer.evaluation.realism import Judge, content_agreement, kid
     from colorizer.vividness import chroma_gain
 
     paths = data.list_images(data_path, split)[:limit or None]
@@ -87,7 +88,7 @@ def main() -> None:
                         help="store the choice in each folder's config.json")
     args = parser.parse_args()
     from colorizer import from_pretrained
-    from colorizer.atomic import write_text
+    from colorizer.io.atomic import write_text
 
     settings = [int(v) for v in args.settings.split(",")]
     folders = [Path(m) for m in args.models] or sorted(

@@ -29,7 +29,7 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from colorizer.atomic import atomic_path  # noqa: E402
+from colorizer.io.atomic import atomic_path  # noqa: E402
 from colorizer.models import efficientnet_lite as lite  # noqa: E402
 
 TOLERANCE = 1e-4

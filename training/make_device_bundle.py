@@ -23,7 +23,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from colorizer import color, data  # noqa: E402
+from colorizer import data  # noqa: E402
+
+from colorizer.io import color
 
 
 def gray_ab_mse(pixels: np.ndarray) -> float:

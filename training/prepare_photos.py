@@ -7,7 +7,7 @@ The sources file names each set: its repository, commit and paths (or list files
 and which of its photos are validation photos. A set's root is ``--src``/NAME (the paths of
 the repository at that commit, e.g. extracted with ``git archive COMMIT PATHS | tar -x``) unless
 ``--root NAME=DIR`` says otherwise. Every photo file is decoded (unreadable ones are counted and
-skipped); near-gray photos (``colorizer.listing``'s GRAY_CHROMA / GRAY_PIXEL_SHARE, judged at
+skipped); near-gray photos (``colorizer.io.photo_files``'s GRAY_CHROMA / GRAY_PIXEL_SHARE, judged at
 128 px as the training loader does) are dropped, and so are training photos whose bytes equal an
 earlier photo's or whose 64-bit perceptual hash (``imagehash.phash``) is within ``--threshold``
 bits of an earlier photo's or of ANY validation photo's, so no validation photo leaks into
@@ -49,7 +49,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage.color import rgb2lab  # noqa: E402
 
-from colorizer.listing import GRAY_CHROMA, GRAY_PIXEL_SHARE, IMAGE_EXTENSIONS  # noqa: E402
+from colorizer.io.photo_files import GRAY_CHROMA, GRAY_PIXEL_SHARE, IMAGE_EXTENSIONS  # noqa: E402
 
 # Side at which the gray check and the hash look at a photo (the training loader's 128 px), and
 # of the pixels in the shards.
@@ -215,8 +215,8 @@ def squashed(image: Image.Image, size: int = PIXELS) -> Image.Image:
 
 
 def colored_share(rgb: np.ndarray) -> float:
-    """Share of pixels with a Lab chroma above GRAY_CHROMA (``colorizer.listing``'s definition;
-    skimage's Lab, which ``colorizer.color`` follows, without loading Keras)."""
+    """Share of pixels with a Lab chroma above GRAY_CHROMA (``colorizer.io.photo_files``'s definition;
+    skimage's Lab, which ``colorizer.io.color`` follows, without loading Keras)."""
     lab = rgb2lab(rgb.astype(np.float32) / 255.0)
     return float(np.mean(np.hypot(lab[..., 1], lab[..., 2]) > GRAY_CHROMA))
 

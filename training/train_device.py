@@ -3,8 +3,8 @@
     KERAS_BACKEND=jax python training/train_device.py --bundle .bundle --runs /tmp/runs \
         training/configs/lite0_unet.flickr8k_128.json
 
-The same loop as ``colorizer train`` (:func:`colorizer.train.train`: stages, optimizer, EMA,
-checkpoints, resume, time limit), fed with NumPy batches (:class:`colorizer.arrays.ArraySource`)
+The same loop as ``colorizer train`` (:func:`colorizer.training.loop.train`: stages, optimizer, EMA,
+checkpoints, resume, time limit), fed with NumPy batches (:class:`colorizer.training.sources.ArraySource`)
 from the JPEG bundle of ``training/make_device_bundle.py``, since the photo folder itself does not
 travel. It writes the same run folders (config.json, history.csv, curves.png, model/), so
 ``colorizer export`` and ``colorizer evaluate`` work on them unchanged. ``--time-limit`` sets each
@@ -31,9 +31,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from colorizer.arrays import ArraySource  # noqa: E402
-from colorizer.config import TrainConfig  # noqa: E402
-from colorizer.train import train  # noqa: E402
+from colorizer.training.sources import ArraySource  # noqa: E402
+from colorizer.training.config import TrainConfig  # noqa: E402
+from colorizer.training.loop import train  # noqa: E402
 
 
 def read_bundle(tar_path: Path) -> np.ndarray:

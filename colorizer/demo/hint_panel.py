@@ -23,7 +23,7 @@ from colorizer.demo.service import (
     photo_preview,
     swatches,
 )
-from colorizer.images import ImageError
+from colorizer.io.images import ImageError
 
 PHOTO_HEIGHT = 380  # px: the photo to click and the result side by side, in view at 1280x800
 HINT_COLOUR = "#808080"  # the colour picker before the first click (a click sets it)

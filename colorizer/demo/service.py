@@ -30,18 +30,18 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageColor, ImageDraw  # noqa: E402
 
-from colorizer.bounded import LRUCache, PixelBudget  # noqa: E402
-from colorizer.hints import parse_colour, read_hints_json  # noqa: E402
+from colorizer.io.limits import LRUCache, PixelBudget  # noqa: E402
+from colorizer.hints.user import parse_colour, read_hints_json  # noqa: E402
 from colorizer.hub import HubError, resolve  # noqa: E402  (light: TensorFlow loads with a model)
-from colorizer.images import (  # noqa: E402
+from colorizer.io.images import (  # noqa: E402
     DEFAULT_MAX_PIXELS,
     PNG_COMPRESS_LEVEL,
     ImageError,
     check_image,
     read_pixels,
 )
-from colorizer.schema import short  # noqa: E402
-from colorizer.zoo import list_pretrained  # noqa: E402
+from colorizer.io.figures import short  # noqa: E402
+from colorizer.hub.zoo import list_pretrained  # noqa: E402
 
 # The repository's examples/ (beside app.py): photos the API takes by their server path.
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples"
@@ -500,7 +500,7 @@ def swatches(suggested=()) -> list[str]:
     """PALETTE_SIZE distinct hues at a readable lightness (only a hint's chroma counts): the
     suggested colours first (a vivid model's likely colours at the point, those with a hue),
     then a hue wheel, no two hues within 30 degrees."""
-    from colorizer import color
+    from colorizer.io import color
 
     def lab(rgb):
         return np.asarray(color.rgb_to_lab(np.asarray(rgb, np.float32)[None, None] / 255.0))[0, 0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from colorizer.hints import HINT_CHANNELS
+from colorizer.models.hint_input import HINT_CHANNELS
 from colorizer.models import efficientnet_lite as lite
 from colorizer.models.heads import check_head, classification_head
 from colorizer.models.registry import register_model
@@ -110,7 +110,7 @@ def lite0_unet(image_size: int = 128, weights: str | None = "imagenet",
     level and its ``decoder_channels`` entry are not built): a 261-way softmax per pixel at full
     size would cost four times the memory for colour that is upsampled anyway.
 
-    ``hints`` adds a second input ``hints`` (S, S, 5; :func:`colorizer.hints.hint_maps`: the
+    ``hints`` adds a second input ``hints`` (S, S, 5; :func:`colorizer.models.hint_input.hint_maps`: the
     hinted ab, their mask and their inverse-distance fill) for user-guided colouring (Zhang et al.
     2017). It joins the decoder, not the encoder: the pretrained encoder expects a gray photo,
     while the decoder is where colour is formed, at every scale. The map is average-pooled to each

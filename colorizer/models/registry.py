@@ -60,7 +60,7 @@ class ModelSpec:
         metric)."""
         if self.head != "classification":
             return None
-        from colorizer.quantization import TEMPERATURE  # (colour bins: keras ops, no TensorFlow)
+        from colorizer.models.quantization import TEMPERATURE  # (colour bins: keras ops, no TensorFlow)
 
         return TEMPERATURE if self.temperature is None else float(self.temperature)
 

@@ -14,12 +14,12 @@ import json
 import shutil
 from pathlib import Path
 
-from colorizer.atomic import atomic_folder, write_text
-from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
-from colorizer.model_card import write_model_card
-from colorizer.schema import evaluation_name
+from colorizer.io.atomic import atomic_folder, write_text
+from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
+from colorizer.hub.card import write_model_card
+from colorizer.io.figures import evaluation_name
 from colorizer.model import Colorizer
-from colorizer.pretrained import CONFIG_NAME, CURVES_NAME, METRICS_NAME, resolve_model_folder
+from colorizer.hub.folder import CONFIG_NAME, CURVES_NAME, METRICS_NAME, resolve_model_folder
 
 
 def _training_record(run_dir: Path, model_config: dict) -> dict:
@@ -51,7 +51,7 @@ def _earlier_record(init_from: str) -> dict | None:
     if (previous / "history.csv").is_file():
         previous_config = json.loads((resolve_model_folder(previous) / CONFIG_NAME).read_text())
         return {"run": str(previous), **_training_record(previous, previous_config)}
-    from colorizer.zoo import find_pretrained
+    from colorizer.hub.zoo import find_pretrained
 
     entry = find_pretrained(init_from)
     folder = entry.path if entry is not None and entry.path is not None else previous
@@ -153,7 +153,7 @@ def record_evaluation(folder: str | Path, evaluation: dict) -> tuple[Path, str]:
     """Record an evaluation of ``colorizer evaluate`` in a weight folder's metrics.json (its
     training record is kept) and rewrite its model card; return the file and where it went.
 
-    An evaluation named as the folder's main one (:func:`colorizer.schema.evaluation_name`), or
+    An evaluation named as the folder's main one (:func:`colorizer.io.figures.evaluation_name`), or
     the first, replaces the main evaluation (re-measuring shipped weights with a newer
     ``evaluate``); any other is kept beside it in ``more_evaluations`` (a second validation set),
     replacing an earlier one of the same name.

@@ -21,10 +21,12 @@ import dataclasses
 
 import keras
 
-from colorizer import __version__, color
-from colorizer.atomic import (PARTIAL, atomic_folder, atomic_path, is_partial,
+from colorizer import __version__
+
+from colorizer.io import color
+from colorizer.io.atomic import (PARTIAL, atomic_folder, atomic_path, is_partial,
                               remove_partial_files, write_text)
-from colorizer.folders import (  # noqa: F401  (re-exported: the folder's file names)
+from colorizer.hub.folder_files import (  # noqa: F401  (re-exported: the folder's file names)
     CARD_NAME,
     CONFIG_NAME,
     CURVES_NAME,
@@ -34,11 +36,11 @@ from colorizer.folders import (  # noqa: F401  (re-exported: the folder's file n
     WEIGHTS_NAME,
     resolve_model_folder,
 )
-from colorizer.jsonfiles import read_json
-from colorizer.model_config import MAX_CONFIG_BYTES, check_model_config
+from colorizer.io.jsonfiles import read_json
+from colorizer.hub.config_check import MAX_CONFIG_BYTES, check_model_config
 from colorizer.models import ModelSpec, build_network
 from colorizer.models.registry import resolve_args
-from colorizer.quantization import load_prior, save_prior
+from colorizer.models.quantization import load_prior, save_prior
 
 
 def save_folder(network: keras.Model, spec: ModelSpec, folder: str | Path, *,
@@ -47,7 +49,7 @@ def save_folder(network: keras.Model, spec: ModelSpec, folder: str | Path, *,
     config.json.
 
     A folder that holds a model already is replaced as a whole
-    (:func:`colorizer.atomic.atomic_folder`: the new folder is assembled beside it, then the two
+    (:func:`colorizer.io.atomic.atomic_folder`: the new folder is assembled beside it, then the two
     swap names in one step), so a kill at any instant leaves the old model or the new one, never
     new weights under the old config (which, for another architecture, loads as neither). Its
     other files are carried over, except the old model's metrics, curves and card when the new
@@ -132,7 +134,7 @@ def _save_weights_only(model: keras.Model, path: Path) -> None:
 
 def read_config(folder: str | Path) -> dict[str, Any]:
     """The config.json of a model folder, checked (every build argument's type and range, see
-    :mod:`colorizer.model_config`) before anything is built from it."""
+    :mod:`colorizer.hub.config_check`) before anything is built from it."""
     path = Path(folder) / CONFIG_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{folder} is not a model folder: {CONFIG_NAME} is missing")

@@ -1,6 +1,6 @@
 """What a model folder holds, by name, and finding one on disk (plain Python, no TensorFlow).
 
-A model folder (:mod:`colorizer.pretrained` writes and reads it) holds ``config.json`` and
+A model folder (:mod:`colorizer.hub.folder` writes and reads it) holds ``config.json`` and
 ``model.weights.h5``, a classification model also ``prior.json``; a zoo weight folder adds
 ``metrics.json``, ``curves.png`` and a model card (``README.md``); a hint model's also its
 evaluation with simulated hints (``hint_metrics.json``, ``hint_curves.png``).

@@ -13,8 +13,8 @@ import mimetypes
 from pathlib import Path
 from typing import Sequence
 
-from colorizer.atomic import is_partial
-from colorizer.listing import IMAGE_EXTENSIONS
+from colorizer.io.atomic import is_partial
+from colorizer.io.photo_files import IMAGE_EXTENSIONS
 
 # Besides the training formats, Pillow reads these for inference.
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS + (".tif", ".tiff", ".webp")

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
-from colorizer.folders import is_temperature
+from colorizer.hub.folder_files import is_temperature
 from colorizer.vividness import is_vividness
 from colorizer.models import HEADS, list_models, model_defaults
 from colorizer.models.efficientnet_lite import VARIANTS
@@ -90,7 +90,7 @@ def check_model_config(config: Any, path: str | Path) -> dict[str, Any]:
 
     Returns ``config["args"]`` completed with the builder's defaults and with ``weights``
     set to None; raises ValueError for anything else than what ``save_pretrained`` writes.
-    (:func:`colorizer.pretrained.load_folder` builds with ``ModelSpec.offline_args``, the same ``weights=None``.)
+    (:func:`colorizer.hub.folder.load_folder` builds with ``ModelSpec.offline_args``, the same ``weights=None``.)
     """
     if not isinstance(config, dict):
         raise ValueError(f"{path} must hold a JSON object, not {type(config).__name__}")
@@ -111,7 +111,7 @@ def check_model_config(config: Any, path: str | Path) -> dict[str, Any]:
         rule = ARG_RULES.get(name)
         if rule is None:
             raise ValueError(f"{path}: {architecture}'s argument {name!r} has no check; "
-                             "colorizer.model_config.ARG_RULES must name it")
+                             "colorizer.hub.config_check.ARG_RULES must name it")
         expected = rule(value)
         if expected:
             raise ValueError(f"{path}: args.{name} must be {expected}, got {value!r}")

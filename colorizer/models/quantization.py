@@ -33,9 +33,9 @@ from typing import Iterable
 import numpy as np
 from keras import ops
 
-from colorizer import color
-from colorizer.atomic import write_text
-from colorizer.jsonfiles import read_json
+from colorizer.io import color
+from colorizer.io.atomic import write_text
+from colorizer.io.jsonfiles import read_json
 
 GRID = 10.0  # bin size in Lab units
 SIGMA = 5.0  # Gaussian of the soft-encoding and of the prior smoothing (Lab units)

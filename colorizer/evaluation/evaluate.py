@@ -6,13 +6,13 @@ Predictors compared on the same images:
   mean   the mean ab of the evaluated images (the best constant colour)
 Every photo goes to the network as :meth:`colorizer.Colorizer.colorize` sends it, and the
 full-resolution result scored is the one ``colorize`` returns (:func:`photos_at_model_size`,
-:func:`full_resolution`). Metrics (computed in :mod:`colorizer.metrics`, named in
-:mod:`colorizer.schema`): ab MSE at model size in Lab units (against the true ab reduced as the
+:func:`full_resolution`). Metrics (computed in :mod:`colorizer.evaluation.metrics`, named in
+:mod:`colorizer.io.figures`): ab MSE at model size in Lab units (against the true ab reduced as the
 input is); PSNR and SSIM of the full-resolution RGB result; colourfulness of
 results and originals and mean |dCF|; AuC and the class-rebalanced AuC (each pixel weighted by
 the inverse prior of its ground-truth colour bin, the prior taken from the evaluated images
 themselves, so every model is weighted alike); with ``realism``, KID against the originals and
-content agreement (:mod:`colorizer.realism`).
+content agreement (:mod:`colorizer.evaluation.realism`).
 """
 
 from __future__ import annotations
@@ -24,12 +24,16 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from colorizer import color, metrics, quantization
-from colorizer.atomic import save_figure, write_text
-from colorizer.images import ImageError, float_rgb, read_pixels
+from colorizer.io import color
+
+from colorizer.evaluation import metrics
+
+from colorizer.models import quantization
+from colorizer.io.atomic import save_figure, write_text
+from colorizer.io.images import ImageError, float_rgb, read_pixels
 from colorizer.inference import compose, lightness_of_pixels, model_input, photo_input
-from colorizer.listing import LoadReport, list_images
-from colorizer.schema import PREDICTORS, evaluation_name
+from colorizer.io.photo_files import LoadReport, list_images
+from colorizer.io.figures import PREDICTORS, evaluation_name
 
 
 
@@ -76,7 +80,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     default the model's own) is the chroma gain, as :meth:`colorizer.Colorizer.colorize` takes it (ab MSE and AuC
     are of the ab before it). ``realism`` adds KID and content agreement (an ImageNet
     classifier judges every result and original). ``name`` is what cards and tables call this
-    evaluation (default :func:`colorizer.schema.evaluation_name`'s, e.g. "flickr8k val").
+    evaluation (default :func:`colorizer.io.figures.evaluation_name`'s, e.g. "flickr8k val").
     """
     from colorizer.vividness import chroma_gain
 
@@ -93,7 +97,7 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
         raise ValueError(f"no readable images in {data_path} ({split})")
     judge = None
     if realism:  # (built once the photos are there: a bad folder fails before it)
-        from colorizer.realism import Judge, content_agreement, kid
+        from colorizer.evaluation.realism import Judge, content_agreement, kid
 
         judge = Judge()
     ab_model = np.concatenate([model.predict_ab(lightness_small[i:i + batch_size], temperature)

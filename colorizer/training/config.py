@@ -1,6 +1,6 @@
 """What defines a training run (:class:`TrainConfig`) and its optimizers; no TensorFlow needed.
 
-The same config drives the one training loop (:func:`colorizer.train.train`), whether it is fed
+The same config drives the one training loop (:func:`colorizer.training.loop.train`), whether it is fed
 by tf.data (TensorFlow) or NumPy batches (any Keras backend, e.g. JAX on a lent GPU).
 """
 
@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from colorizer.atomic import write_text
+from colorizer.io.atomic import write_text
 
 # The founding report's optimizers: RMSprop for the autoencoder, Adam for the rest.
 DEFAULT_OPTIMIZERS = {"autoencoder": "rmsprop"}
@@ -50,7 +50,7 @@ class TrainConfig:
     model: str = _field("", "registry name of the architecture (`colorizer models`)",
                         choices=lambda: _model_names())
     data: str = _field("", "image folder (with optional train.txt/val.txt), a list file, or a "
-                       "prepared folder with shards/ (read memory-mapped: colorizer.shards)")
+                       "prepared folder with shards/ (read memory-mapped: colorizer.training.shards)")
     output: str = _field("", "run folder; default runs/<model>-<timestamp>")
     epochs: int = _field(10, "epochs of stage 1 (a resumed run continues up to this count)")
     batch_size: int = _field(32, "global batch size (split across replicas under a strategy)")
@@ -81,7 +81,7 @@ class TrainConfig:
     rebalance_lambda: float = _field(0.5, "classification head: prior/uniform mix of the class "
                                      "rebalancing weights")
     hint_sampler: dict[str, Any] = _field(dict, "hint model (model_args hints=true): settings of "
-                                          "its simulated hints (colorizer.hints.HintSampler), "
+                                          "its simulated hints (colorizer.hints.simulator.HintSampler), "
                                           "e.g. no_hint_share=0.25; default the paper's recipe")
     strategy: str = _field("default", "tf.distribute strategy: mirrored = local devices, "
                            "multiworker = TF_CONFIG (TensorFlow only)",
@@ -124,7 +124,7 @@ class TrainConfig:
             raise ValueError(f"rebalance_lambda must be between 0 and 1, got {self.rebalance_lambda}")
         if self.hint_sampler and not self.model_args.get("hints", False):
             raise ValueError("hint_sampler is only used by a hint model (model_args hints=true)")
-        from colorizer.hints import HintSampler
+        from colorizer.hints.simulator import HintSampler
 
         try:
             HintSampler(**self.hint_sampler)

@@ -2,7 +2,7 @@
 the Markdown tables of an evaluation and of a hint evaluation.
 
 ``colorizer evaluate`` writes one score per metric key for each predictor (the model and the
-two baselines, see :mod:`colorizer.evaluate`); its table, the model cards, the zoo's one-line
+two baselines, see :mod:`colorizer.evaluation.evaluate`); its table, the model cards, the zoo's one-line
 summaries and the README's zoo table (``colorizer list --markdown``) all read this list. Plain
 Python: importing it loads neither TensorFlow nor Keras, so listing the zoo stays quick.
 """
@@ -32,7 +32,7 @@ METRICS = (
     Metric("auc", "AuC %", "AuC (%)", "{:.2f}", "{:.1f}", original=100.0),
     Metric("auc_rebalanced", "rebal. AuC %", "class-rebalanced AuC (%)", "{:.2f}", "{:.1f}",
            original=100.0),
-    # colorizer.realism: judged by an ImageNet classifier (EfficientNet-Lite2; the summary's "judge")
+    # colorizer.evaluation.realism: judged by an ImageNet classifier (EfficientNet-Lite2; the summary's "judge")
     Metric("kid", "KID x1000", "KID x 1000 (judge's pooled features; lower is more real)",
            "{:.2f}", "{:.1f}", original=0.0),
     Metric("content", "content %", "content agreement (%, judge's top-1)", "{:.1f}",
@@ -92,7 +92,7 @@ def replace_table(text: str, table: str) -> str:
 
 
 def evaluation_table(summary: dict[str, Any]) -> str:
-    """The results of :func:`colorizer.evaluate.evaluate` as a Markdown table."""
+    """The results of :func:`colorizer.evaluation.evaluate.evaluate` as a Markdown table."""
     lines = [markdown_row(["predictor", *(m.label for m in METRICS)]),
              "|" + " --- |" * (len(METRICS) + 1)]
     for name in PREDICTORS:
@@ -108,7 +108,7 @@ def evaluation_table(summary: dict[str, Any]) -> str:
 
 
 def hint_table(summary: dict[str, Any]) -> str:
-    """The results of :func:`colorizer.evaluate_hints.evaluate_hints` as a Markdown table, one row per number of hints."""
+    """The results of :func:`colorizer.evaluation.hints.evaluate_hints` as a Markdown table, one row per number of hints."""
     lines = ["| hints | model ab MSE | model PSNR dB | IDW fill ab MSE | IDW fill PSNR dB |",
              "| --- | --- | --- | --- | --- |"]
     for count in summary["hints"]:

@@ -4,15 +4,15 @@
 The loop itself imports no TensorFlow, so it runs under Keras on JAX or PyTorch too; where the
 batches come from is a *data source*:
 
-- :class:`colorizer.data.TfDataSource` (the default on the TensorFlow backend): tf.data decoding,
+- :class:`colorizer.training.data.TfDataSource` (the default on the TensorFlow backend): tf.data decoding,
   random crops, distribution strategies;
-- :class:`colorizer.arrays.ArraySource` (the default elsewhere): Pillow decoding and NumPy
+- :class:`colorizer.training.sources.ArraySource` (the default elsewhere): Pillow decoding and NumPy
   batches, or arrays decoded beforehand (a GPU bundle).
 
 Both read a prepared folder's memory-mapped photo shards instead of its files when it has them
-(:mod:`colorizer.shards`). A source refuses config fields it cannot honour (e.g. crops without
-TensorFlow) before anything is written. See :mod:`colorizer.callbacks` for what a run folder
-holds and :mod:`colorizer.config` for the settings. ``colorizer train --resume RUN`` continues a
+(:mod:`colorizer.training.shards`). A source refuses config fields it cannot honour (e.g. crops without
+TensorFlow) before anything is written. See :mod:`colorizer.training.callbacks` for what a run folder
+holds and :mod:`colorizer.training.config` for the settings. ``colorizer train --resume RUN`` continues a
 killed run from its last finished epoch.
 """
 
@@ -23,12 +23,12 @@ from pathlib import Path
 
 import keras
 
-from colorizer import quantization
-from colorizer.folders import PRIOR_NAME
-from colorizer.callbacks import TimeLimit, has_checkpoint, run_callbacks
-from colorizer.config import TrainConfig, make_optimizer, stages
+from colorizer.models import quantization
+from colorizer.hub.folder_files import PRIOR_NAME
+from colorizer.training.callbacks import TimeLimit, has_checkpoint, run_callbacks
+from colorizer.training.config import TrainConfig, make_optimizer, stages
 from colorizer.model import create_model
-from colorizer.shards import prior_sample
+from colorizer.training.shards import prior_sample
 
 __all__ = ["TrainConfig", "default_source", "train"]
 
@@ -36,10 +36,10 @@ __all__ = ["TrainConfig", "default_source", "train"]
 def default_source(config: TrainConfig):
     """tf.data on the TensorFlow backend, NumPy batches on the others."""
     if keras.backend.backend() == "tensorflow":
-        from colorizer.data import TfDataSource
+        from colorizer.training.data import TfDataSource
 
         return TfDataSource(config.strategy)
-    from colorizer.arrays import ArraySource
+    from colorizer.training.sources import ArraySource
 
     return ArraySource()
 
@@ -47,7 +47,7 @@ def default_source(config: TrainConfig):
 def colour_prior(config: TrainConfig, train_pixels, run_dir: Path):
     """The classification head's colour prior: the config's file, the run's own (resume), or
     computed from the training images (of shards, the first
-    :data:`colorizer.shards.PRIOR_PHOTOS`); kept in the run folder as prior.json."""
+    :data:`colorizer.training.shards.PRIOR_PHOTOS`); kept in the run folder as prior.json."""
     saved = run_dir / PRIOR_NAME
     if saved.is_file():
         return quantization.load_prior(saved)

@@ -1,15 +1,15 @@
 """Evaluation with simulated user hints (``colorizer evaluate --hints 0,1,2,5,10``).
 
 For each number of hints N, every photo gets N points sampled from its own ground truth with a
-fixed seed (the training simulator's patches, :class:`colorizer.hints.HintSampler` with
+fixed seed (the training simulator's patches, :class:`colorizer.hints.simulator.HintSampler` with
 ``count=N``). Two predictors are scored on the same hints:
 
   model     a hint model's prediction, or for any other model its colour edited by the hints
-            (:mod:`colorizer.hint_spread`, each patch a hint at its centre)
+            (:mod:`colorizer.hints.spread`, each patch a hint at its centre)
   idw_fill  the non-learned baseline: the hints' ab spread by inverse-distance weighting (the
             fill channels of the model's own hint input), over the photo's own L
 
-Photos reach the network as in :mod:`colorizer.evaluate` (the path of ``Colorizer.colorize``).
+Photos reach the network as in :mod:`colorizer.evaluation.evaluate` (the path of ``Colorizer.colorize``).
 Metrics as there: ab MSE at model size (Lab units) and PSNR of the full-resolution RGB result. The curves against N are drawn like Zhang et al. 2017, figure 4.
 """
 
@@ -21,15 +21,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from colorizer import color, metrics
-from colorizer.atomic import save_figure, write_text
-from colorizer.evaluate import full_resolution, photos_at_model_size, summary_header
-from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
-from colorizer.hint_spread import points_of_maps, spread
-from colorizer.hints import HintSampler
-from colorizer.schema import HINT_PREDICTORS
+from colorizer.io import color
+
+from colorizer.evaluation import metrics
+from colorizer.io.atomic import save_figure, write_text
+from colorizer.evaluation.evaluate import full_resolution, photos_at_model_size, summary_header
+from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
+from colorizer.hints.spread import points_of_maps, spread
+from colorizer.hints.simulator import HintSampler
+from colorizer.io.figures import HINT_PREDICTORS
 from colorizer.inference import compose
-from colorizer.listing import list_images
+from colorizer.io.photo_files import list_images
 
 PREDICTORS = HINT_PREDICTORS
 METRICS_NAME = HINT_METRICS_NAME

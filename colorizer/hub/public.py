@@ -33,7 +33,7 @@ _LEAKS = (
 def public_path(value: str) -> str:
     """A path of this machine reduced to its last part (``/home/me/photos`` -> ``photos``);
     zoo names and Hub repo ids are kept."""
-    from colorizer.zoo import find_pretrained
+    from colorizer.hub.zoo import find_pretrained
 
     if not value or find_pretrained(value) is not None:
         return value

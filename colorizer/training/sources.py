@@ -1,9 +1,9 @@
 """The training loop's data source without TensorFlow: Pillow decoding, NumPy batches through a
 Keras ``PyDataset``, for any Keras backend (e.g. JAX on a GPU machine that has no TensorFlow).
 
-It honours the data fields of :class:`~colorizer.config.TrainConfig` that it can (image size,
+It honours the data fields of :class:`~colorizer.training.config.TrainConfig` that it can (image size,
 limits, flip augmentation, seed) and refuses the others with a clear error: random crops and
-distribution strategies need the tf.data source (:class:`colorizer.data.TfDataSource`).
+distribution strategies need the tf.data source (:class:`colorizer.training.data.TfDataSource`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import keras
 import numpy as np
 from PIL import Image
 
-from colorizer import color, shards
-from colorizer.listing import GRAY_CHROMA, GRAY_PIXEL_SHARE, split_paths
+from colorizer.io import color
+
+from colorizer.training import shards
+from colorizer.io.photo_files import GRAY_CHROMA, GRAY_PIXEL_SHARE, split_paths
 
 
 def decode_resized(path: str, size: int) -> np.ndarray | None:
@@ -40,7 +42,7 @@ def colored_share(pixels: np.ndarray) -> np.ndarray:
 
 def load_pixels(paths: Sequence[str], size: int, *, threads: int = 8) -> np.ndarray:
     """Decode ``paths`` to uint8 (N, size, size, 3), skipping unreadable and near-gray files (one
-    warning counts them), as :func:`colorizer.data.load_images` does with tf.data."""
+    warning counts them), as :func:`colorizer.training.data.load_images` does with tf.data."""
     with ThreadPoolExecutor(threads) as pool:
         decoded = list(pool.map(lambda path: decode_resized(path, size), paths))
     readable = [image for image in decoded if image is not None]
@@ -58,8 +60,8 @@ def load_pixels(paths: Sequence[str], size: int, *, threads: int = 8) -> np.ndar
 
 class PixelBatches(keras.utils.PyDataset):
     """Batches of ``pair(L, ab)`` from uint8 pixels (an array or memory-mapped
-    :class:`~colorizer.shards.Shards`, indexed per batch): shuffled every epoch
-    (:func:`colorizer.shards.shuffled_order`) and flipped left-right with probability 1/2 when
+    :class:`~colorizer.training.shards.Shards`, indexed per batch): shuffled every epoch
+    (:func:`colorizer.training.shards.shuffled_order`) and flipped left-right with probability 1/2 when
     training, in order otherwise."""
 
     def __init__(self, pixels: np.ndarray, batch_size: int, pair: Callable, *,
@@ -114,7 +116,7 @@ class ArraySource:
 
     def load(self, config) -> tuple[np.ndarray, np.ndarray]:
         """uint8 pixels of the training and validation images: memory-mapped
-        :class:`~colorizer.shards.Shards` when the data folder has shards."""
+        :class:`~colorizer.training.shards.Shards` when the data folder has shards."""
         if self.pixels is None:
             opened = shards.open_splits(config)
             if opened is not None:

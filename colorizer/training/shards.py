@@ -4,7 +4,7 @@
 (N, P, P, 3) ``.npy`` files (P = 128) of at most ~60 MB, each with a ``.txt`` naming its photos,
 and ``index.json`` (``{"pixels": P, "splits": {"train": [{"pixels": FILE, "photos": FILE,
 "count": N}, ...], "val": [...], ...}}``), training photos in a seeded random order. When a
-:class:`~colorizer.config.TrainConfig`'s ``data`` is such a folder (or its ``shards/`` folder),
+:class:`~colorizer.training.config.TrainConfig`'s ``data`` is such a folder (or its ``shards/`` folder),
 :func:`open_splits` opens the "train" and "val" splits with ``numpy.load(mmap_mode="r")``
 instead of decoding photo files: a :class:`Shards` copies only the photos a batch asks for,
 so memory holds a batch, not the data set (the memory maps are page cache the system can drop).
@@ -33,7 +33,7 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
-from colorizer.jsonfiles import read_json
+from colorizer.io.jsonfiles import read_json
 
 INDEX = "index.json"
 MAX_INDEX_BYTES = 10_000_000  # an index lists a few hundred shards: tens of kB

@@ -18,8 +18,10 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from colorizer import color, shards
-from colorizer.listing import (  # noqa: F401  (re-exported)
+from colorizer.io import color
+
+from colorizer.training import shards
+from colorizer.io.photo_files import (  # noqa: F401  (re-exported)
     GRAY_CHROMA,
     GRAY_PIXEL_SHARE,
     IMAGE_EXTENSIONS,
@@ -114,7 +116,7 @@ def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffl
                  drop_remainder: bool = False, hints=None) -> tf.data.Dataset:
     """Cached uint8 pixels -> batched (L, ab) pairs in Lab units, prefetched.
 
-    ``images`` is an array, or :class:`~colorizer.shards.Shards` read batch by batch from their
+    ``images`` is an array, or :class:`~colorizer.training.shards.Shards` read batch by batch from their
     memory maps (never copied whole: see :func:`_shard_photos`).
 
     ``drop_remainder`` drops a last partial batch (for training: every step then has a full batch,
@@ -123,8 +125,8 @@ def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffl
     ``augment`` may hold "flip" (random horizontal flip) and "crop" (random resized crop; the
     pixels must then be cached at :func:`cache_size`).
 
-    ``hints`` (a :class:`colorizer.hints.HintSampler`) adds a third item, each photo's simulated
-    hint map (the network's hint input, :func:`colorizer.hints.hint_maps`): (L, ab, hints). The
+    ``hints`` (a :class:`colorizer.hints.simulator.HintSampler`) adds a third item, each photo's simulated
+    hint map (the network's hint input, :func:`colorizer.models.hint_input.hint_maps`): (L, ab, hints). The
     n-th photo of an iteration gets the hints of the n-th key of a random stream seeded with the
     sampler's seed; with ``shuffle`` the stream is redrawn every epoch, without (validation)
     every epoch gets the same hints.
@@ -159,7 +161,7 @@ def make_dataset(images: np.ndarray, image_size: int, batch_size: int, *, shuffl
 def _shard_photos(images: shards.Shards, shuffle: bool, seed: int | None) -> tf.data.Dataset:
     """The photos of memory-mapped shards one by one, read :data:`SHARD_READ` at a time by a
     generator; with ``shuffle`` every iteration (epoch) draws the next order of a stream seeded
-    with ``seed`` (:meth:`colorizer.shards.Shards.epoch_order`)."""
+    with ``seed`` (:meth:`colorizer.training.shards.Shards.epoch_order`)."""
     rng = np.random.default_rng(seed)
 
     def photos():
@@ -191,12 +193,12 @@ def _with_hints(dataset: tf.data.Dataset, hints, batch_size: int, shuffle: bool,
 
 
 def hint_samplers(config):
-    """(training, validation) :class:`~colorizer.hints.HintSampler` of a hint model's config
+    """(training, validation) :class:`~colorizer.hints.simulator.HintSampler` of a hint model's config
     (model_args hints), (None, None) otherwise. Validation draws from another seed, the same
     hints every epoch."""
     if not config.model_args.get("hints", False):
         return None, None
-    from colorizer.hints import HintSampler
+    from colorizer.hints.simulator import HintSampler
 
     train = HintSampler(**{"seed": config.seed, **config.hint_sampler})
     return train, dataclasses.replace(train, seed=train.seed + 1)
@@ -214,7 +216,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
 class TfDataSource:
     """The training loop's data source on TensorFlow: files decoded by tf.data, batches from
     :func:`make_dataset`, under the config's distribution strategy. Honours every data field of
-    :class:`~colorizer.config.TrainConfig` (augment flip and crop, strategy, limits)."""
+    :class:`~colorizer.training.config.TrainConfig` (augment flip and crop, strategy, limits)."""
 
     def __init__(self, strategy: str = "default"):
         self.strategy = make_strategy(strategy)
@@ -228,7 +230,7 @@ class TfDataSource:
 
     def load(self, config) -> tuple[np.ndarray, np.ndarray]:
         """uint8 pixels of the training images (at the crop cache size) and validation images:
-        memory-mapped :class:`~colorizer.shards.Shards` when the data folder has shards."""
+        memory-mapped :class:`~colorizer.training.shards.Shards` when the data folder has shards."""
         opened = shards.open_splits(config, cache_size(config.image_size, config.augment))
         if opened is not None:
             return opened

@@ -15,9 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from colorizer.folders import CARD_NAME, CONFIG_NAME, FOLDER_FILES, WEIGHTS_NAME
-from colorizer.public import check_public, make_public
-from colorizer.zoo import (FOLDER_FIELDS, folder_fields, read_manifest, weight_folders,
+from colorizer.hub.folder_files import CARD_NAME, CONFIG_NAME, FOLDER_FILES, WEIGHTS_NAME
+from colorizer.hub.public import check_public, make_public
+from colorizer.hub.zoo import (FOLDER_FIELDS, folder_fields, read_manifest, weight_folders,
                            weights_dir, write_manifest)
 
 # The config.json keys that go to the Hub (those loading, the zoo and the model card read).
@@ -34,7 +34,7 @@ def public_config(config: dict[str, Any], repo_id: str) -> dict[str, Any]:
 def stage(folder: Path, staging: Path, repo_id: str) -> Path:
     """Copy the publishable files of ``folder`` into ``staging``, with the public config.json
     and a model card for ``repo_id``."""
-    from colorizer.model_card import write_model_card
+    from colorizer.hub.card import write_model_card
 
     staging.mkdir(parents=True, exist_ok=True)
     for name in FOLDER_FILES:

@@ -1,6 +1,6 @@
 """The model zoo: every trained model by name (``arch.tag``), from its manifest and ``weights/``.
 
-The manifest ``colorizer/zoo.json`` (package data) lists the published zoo: one Hub owner, set
+The manifest ``colorizer/hub/zoo.json`` (package data) lists the published zoo: one Hub owner, set
 once, and per model its repo under that owner, the pinned revision (a commit id; null until
 ``colorizer publish`` has pushed it), a label and a one-line description for people, and the
 headline figures of its evaluation, so the zoo can be listed, and the demo's menu filled, before
@@ -22,13 +22,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from colorizer.folders import CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME, is_temperature
+from colorizer.hub.folder_files import CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME, is_temperature
 from colorizer.vividness import is_vividness
-from colorizer.jsonfiles import read_json
-from colorizer.schema import METRICS, SUMMARY, labelled, short
+from colorizer.io.jsonfiles import read_json
+from colorizer.io.figures import METRICS, SUMMARY, labelled, short
 
 # The shipped zoo lives next to the package in a source checkout (pip install -e .).
-DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
 DEFAULT_MANIFEST = Path(__file__).resolve().parent / "zoo.json"
 # What `colorizer publish` copies into a manifest entry from the weight folder's config.json.
 FOLDER_FIELDS = ("architecture", "head", "image_size", "params", "hints", "temperature",
@@ -44,7 +44,7 @@ def weights_dir() -> Path:
 def weight_folders(root: Path | None = None) -> dict[str, Path]:
     """The weight folders in ``root`` (default :func:`weights_dir`) by name: each folder holding
     a config.json, except hidden ones (``.NAME.partial-*``: an export or a save in progress, or
-    cut short by a kill, see :func:`colorizer.atomic.atomic_folder`)."""
+    cut short by a kill, see :func:`colorizer.io.atomic.atomic_folder`)."""
     root = weights_dir() if root is None else Path(root)
     if not root.is_dir():
         return {}

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from colorizer.atomic import atomic_path
+from colorizer.io.atomic import atomic_path
 from colorizer.models import ModelSpec, model_description
 from colorizer.models.heads import HEAD_CARD_TEXT
 from colorizer.vividness import chroma_gain
-from colorizer.folders import HINT_CURVES_NAME, HINT_METRICS_NAME
-from colorizer.jsonfiles import read_json
-from colorizer.pretrained import CARD_NAME, METRICS_NAME, read_config
-from colorizer.schema import METRICS, evaluation_name, markdown_row
+from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
+from colorizer.io.jsonfiles import read_json
+from colorizer.hub.folder import CARD_NAME, METRICS_NAME, read_config
+from colorizer.io.figures import METRICS, evaluation_name, markdown_row
 
 VIVIDNESS = """
 Default vividness: **{vividness}** (chroma x {gain}; 0 is the network's own colour, 100 doubles
@@ -78,7 +78,7 @@ def _evaluations(metrics: dict) -> list[dict]:
 def _evaluation_section(metrics: dict) -> str:
     if not _evaluations(metrics):
         return "Not evaluated yet."
-    from colorizer.schema import evaluation_table
+    from colorizer.io.figures import evaluation_table
 
     sections = []
     for summary in _evaluations(metrics):
@@ -135,7 +135,7 @@ def _hints_section(folder: Path) -> str:
     path = folder / HINT_METRICS_NAME
     if not path.is_file():
         return ""
-    from colorizer.schema import hint_table
+    from colorizer.io.figures import hint_table
 
     summary = read_json(path)
     curves = f"\n\n![hint curves]({HINT_CURVES_NAME})" if (folder / HINT_CURVES_NAME).is_file() \

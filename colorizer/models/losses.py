@@ -13,7 +13,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from colorizer import color, quantization
+from colorizer.io import color
+
+from colorizer.models import quantization
 
 
 def ab_mse(y_true, y_pred):

@@ -54,7 +54,7 @@ def _read_list(list_file: Path) -> list[str]:
 
 
 def split_paths(config) -> tuple[list[str], list[str]]:
-    """The training and validation files of a :class:`~colorizer.config.TrainConfig` (its data,
+    """The training and validation files of a :class:`~colorizer.training.config.TrainConfig` (its data,
     val_fraction, seed, limit and val_limit)."""
     train, val = (list_images(config.data, split, val_fraction=config.val_fraction,
                               seed=config.seed) for split in SPLITS)

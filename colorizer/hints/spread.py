@@ -159,14 +159,14 @@ def edit(lightness: np.ndarray, ab_small: np.ndarray, hints, gain: float = 1.0,
          **settings) -> np.ndarray:
     """A model's ab (S, S, 2 or any grid) for a photo of full-resolution ``lightness``
     (H, W, 1), edited by user ``hints`` (``[(x, y, colour), ...]`` in pixels of the photo, see
-    :func:`colorizer.hints.parse_hints`): the edit grid's ab, for
+    :func:`colorizer.hints.user.parse_hints`): the edit grid's ab, for
     :func:`colorizer.inference.compose_image`. No hints: ``ab_small`` itself. ``gain``: the
     chroma gain the result is composed with (vividness); the hints' colours are divided by it,
     so that a hint comes out in the colour given."""
     import tensorflow as tf
 
-    from colorizer import color
-    from colorizer.hints import parse_hints
+    from colorizer.io import color
+    from colorizer.hints.user import parse_hints
 
     height, width = lightness.shape[:2]
     parsed = parse_hints(hints, width, height)
@@ -184,12 +184,12 @@ def edit(lightness: np.ndarray, ab_small: np.ndarray, hints, gain: float = 1.0,
 
 
 def points_of_maps(maps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The hint points of a hint input (S, S, 5, :func:`colorizer.hints.hint_maps`): each
+    """The hint points of a hint input (S, S, 5, :func:`colorizer.models.hint_input.hint_maps`): each
     patch's centre (row, column) and its a, b (Lab units), for evaluating the edit on the
     hints simulated for a hint model."""
     from scipy import ndimage
 
-    from colorizer import color
+    from colorizer.io import color
 
     mask = maps[..., 2] > 0
     labels, count = ndimage.label(mask)

@@ -28,13 +28,13 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from colorizer.folders import (
+from colorizer.hub.folder_files import (
     CARD_NAME,
     FOLDER_FILES,
     WEIGHTS_NAME,
     resolve_model_folder,
 )
-from colorizer.zoo import find_pretrained, list_pretrained, manifest_path, weights_dir
+from colorizer.hub.zoo import find_pretrained, list_pretrained, manifest_path, weights_dir
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo
@@ -289,9 +289,9 @@ def push_folder(source: str | Path, repo_id: str, *, private: bool = False,
     model.weights.h5 and, when present, prior.json, metrics.json and curves.png) and a model card.
     """
     # (cards, the config check and the public check import TensorFlow: only when pushing)
-    from colorizer.model_card import CARD_MARK, write_model_card
-    from colorizer.pretrained import read_config
-    from colorizer.public import check_public, make_public
+    from colorizer.hub.card import CARD_MARK, write_model_card
+    from colorizer.hub.folder import read_config
+    from colorizer.hub.public import check_public, make_public
 
     source = resolve_model_folder(source)
     read_config(source)

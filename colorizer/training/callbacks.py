@@ -29,8 +29,8 @@ from pathlib import Path
 
 import keras
 
-from colorizer.atomic import atomic_path, copy_file, remove_partial_files, save_figure
-from colorizer.config import Stage, TrainConfig
+from colorizer.io.atomic import atomic_path, copy_file, remove_partial_files, save_figure
+from colorizer.training.config import Stage, TrainConfig
 
 HISTORY_NAME = "history.csv"
 
@@ -131,7 +131,7 @@ class HistoryLogger(keras.callbacks.Callback):
 
     Unlike Keras' CSVLogger, which appends in place (a kill mid-row leaves part of a row, which
     the next run's first row then continues), the file is rewritten whole each epoch through
-    :func:`colorizer.atomic.atomic_path`: a kill leaves the old file or the new one. The rows
+    :func:`colorizer.io.atomic.atomic_path`: a kill leaves the old file or the new one. The rows
     of this epoch and later ones (left by a run that resumed from an earlier checkpoint) are
     replaced, so each epoch is listed once. It runs before :class:`Checkpoint`: a kill between
     the two leaves the row of an epoch that then runs again and replaces it.
@@ -177,7 +177,7 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
 
     Keras writes the checkpoint in place, so a kill during the very first one left a damaged
     ``latest.weights.h5`` and nothing to go back to. Here each file is written under a temp
-    name and renamed into place (:mod:`colorizer.atomic`): first the copies of the epoch before,
+    name and renamed into place (:mod:`colorizer.io.atomic`): first the copies of the epoch before,
     then the new weights and metadata, both written in full before either is renamed (weights
     first). A kill therefore leaves the last finished epoch's checkpoint (or, during the first
     one, no checkpoint: the stage starts cleanly) and temp files, removed here on resuming. The

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, their names, realism, the evaluation runs."""

@@ -1,0 +1,1 @@
+"""Reading, writing and colour: images, Lab, atomic files, JSON, bounds."""

@@ -1,0 +1,1 @@
+"""Training: configuration, data sources, the loop, callbacks, losses, export."""
