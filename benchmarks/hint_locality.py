@@ -120,7 +120,8 @@ def main() -> None:
                                                       .astype(np.float32) / 255.0))[0, 0, 0])
             plain = np.asarray(model.colorize(gray))
             began = time.perf_counter()
-            hinted = np.asarray(model.colorize(gray, hints=[(*point, hex_of(lab_l, hint))]))
+            hinted = np.asarray(model.colorize(gray, hints=[(*point, hex_of(lab_l, hint))],
+                                               hints_as_input=model.has_hints))
             seconds.append(time.perf_counter() - began)
             before, after = (np.asarray(color.rgb_to_lab(image.astype(np.float32) / 255.0))[..., 1:]
                              for image in (plain, hinted))

@@ -276,7 +276,8 @@ class Colorizer:
                 for colour, index in zip(rgb, top)]
 
     def colorize(self, image, *, size: int | None = None, temperature: float | None = None,
-                 max_pixels: int | None = None, hints=None, vividness: float | None = None):
+                 max_pixels: int | None = None, hints=None, vividness: float | None = None,
+                 hints_as_input: bool = False):
         """Colorize ``image`` (path, PIL image or array, any common mode) at its original
         resolution; returns a PIL image.
 
@@ -288,11 +289,13 @@ class Colorizer:
         x, y in pixels of the original (x to the right, y down, 0-based) and an 8-bit sRGB colour
         (or "#rrggbb"), of which only the chroma is used: the photo keeps its own lightness. Each
         hint recolours the region its point belongs to and nothing else, a local edit of this
-        model's colour (:mod:`colorizer.hints.spread`); a hint model (:attr:`has_hints`) takes
-        them as its network's input instead. No hints (None or []): the model's own colour.
-        ``vividness`` (every model, 0..100; 0: the network's own colour; None: the model's
-        default, :attr:`default_vividness`) scales the chroma by up to 2x, colours outside sRGB brought back by their chroma so hues hold;
-        a hint still comes out in the colour given.
+        model's colour (:mod:`colorizer.hints.spread`), hint models included; with
+        ``hints_as_input`` a hint model (:attr:`has_hints`) takes them as its network's input
+        instead (less local: measured in benchmarks/hint_locality.py). No hints (None or []):
+        the model's own colour. ``vividness`` (every model, 0..100; 0: the network's own
+        colour; None: the model's default, :attr:`default_vividness`) scales the chroma by up
+        to 2x, colours outside sRGB brought back by their chroma so hues hold; a hint still
+        comes out in the colour given.
         Raises :class:`colorizer.ImageError` for unreadable, truncated, empty or over-large input
         (more than ``max_pixels`` pixels, default ``colorizer.io.images.DEFAULT_MAX_PIXELS``) and
         ValueError for a bad argument (a hint outside the photo, a bad colour).
@@ -313,8 +316,11 @@ class Colorizer:
             from colorizer.hints.user import parse_hints
 
             parse_hints(hints, pixels.shape[1], pixels.shape[0])
+        if hints_as_input and not self.has_hints:
+            raise ValueError(f"hints_as_input needs a hint model (built with hints=True); this "
+                             f"{self.architecture} takes hints as a local edit only")
         hint_maps = None
-        if hints is not None and self.has_hints:
+        if hints is not None and hints_as_input:
             from colorizer.models.hint_input import hint_maps as to_maps
             from colorizer.hints.user import user_points
 
@@ -324,7 +330,7 @@ class Colorizer:
         lightness, network_input = photo_input(pixels, model.image_size)
         del pixels  # (a caller's array stays theirs)
         ab_small = model.predict_ab(network_input[None], temperature, hints=hint_maps)[0]
-        if hints and not self.has_hints:  # a local edit of this model's colour
+        if hints and not hints_as_input:  # a local edit of this model's colour
             from colorizer.hints.spread import edit
 
             ab_small = edit(lightness, ab_small, hints, gain)

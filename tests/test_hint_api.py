@@ -54,8 +54,8 @@ def test_colorize_with_hints_changes_the_colour_there_and_keeps_lightness(hint_m
     photo = Image.fromarray(colourful_image(3, (120, 80))).convert("L")
     plain = np.asarray(hint_model.colorize(photo), float)
     np.testing.assert_array_equal(np.asarray(hint_model.colorize(photo, hints=[]), float), plain)
-    hinted = np.asarray(hint_model.colorize(photo, hints=[(60, 40, (0, 200, 0))]),
-                        float)
+    hinted = np.asarray(hint_model.colorize(photo, hints=[(60, 40, (0, 200, 0))],
+                                            hints_as_input=True), float)
     assert hinted.shape == plain.shape
     # Green around the hint: more green than red there, and unlike the result without hints.
     patch = hinted[35:45, 55:65]
@@ -63,6 +63,15 @@ def test_colorize_with_hints_changes_the_colour_there_and_keeps_lightness(hint_m
     assert np.abs(patch - plain[35:45, 55:65]).mean() > 5
     with pytest.raises(ValueError, match="outside the photo"):
         hint_model.colorize(photo, hints=[(120, 0, (0, 200, 0))])
+    # By default a hint model edits its own colour locally, as every model does (the network's
+    # hint input stays empty): far from the hint it changes less than the hint input does.
+    edited = np.asarray(hint_model.colorize(photo, hints=[(60, 40, (0, 200, 0))]), float)
+    far = np.s_[:, :15]
+    assert np.abs(edited - plain)[far].mean() < np.abs(hinted - plain)[far].mean() / 2
+    assert np.abs(edited[35:45, 55:65] - plain[35:45, 55:65]).mean() > 5
+    with pytest.raises(ValueError, match="hints_as_input needs a hint model"):
+        colorizer.create_model("cnn", image_size=32, width=0.125).colorize(
+            photo, hints=[(60, 40, (0, 200, 0))], hints_as_input=True)
 
 
 def test_every_model_takes_hints_as_a_local_edit_and_none_changes_nothing():
