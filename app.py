@@ -64,9 +64,9 @@ def build_demo():
     if not entries:
         raise SystemExit("app.py: error: no model to serve: weights/ holds none and the zoo "
                          "manifest pins no published revision (see `colorizer publish`)")
-    # Models with hint inputs stay loadable by name (the API, the CLI) but out of the menu:
-    # every model takes hints as an edit of its colour.
-    menu = [entry for entry in entries.values() if not entry.hints] or list(entries.values())
+    # Every model is in the menu: hints are an edit of its colour on every model, hint models
+    # included (their hint input stays empty).
+    menu = list(entries.values())
     default = recommended(menu).name
     # The recommended model first, then the most colourful.
     order = sorted(menu, key=lambda e: (e.name != default, -e.metrics.get("colourfulness", 0.0)))

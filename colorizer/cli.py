@@ -303,55 +303,50 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def results_table(entries) -> str:
-    """The zoo as the README's Markdown table: model, head, params and the metrics of
-    ``schema.ZOO_TABLE`` from each weight folder's main evaluation, with the ab MSE of each
-    further evaluation (a second validation set) after the first; then a line per evaluation
-    on its data and baselines."""
-    from colorizer.io.jsonfiles import read_json
-    from colorizer.io.figures import BY_KEY, ZOO_TABLE, evaluation_name, markdown_row, short
+    """The zoo as the README's Markdown tables: one per validation set (the weight folders' main
+    evaluation first, then each further one), a row per model with the metrics of
+    ``figures.ZOO_TABLE`` at the model's default vividness; under each, its photos, baselines
+    and judge."""
     from colorizer.hub.zoo import default_pretrained
+    from colorizer.io.figures import BY_KEY, ZOO_TABLE, evaluation_name, markdown_row, short
+    from colorizer.io.jsonfiles import read_json
 
     default = default_pretrained().name if entries else None
-    rows = []
-    notes: dict[tuple, list[str]] = {}  # (columns, an evaluation's data) -> its models
-    more: list[str] = []  # the further evaluations' names, in order of appearance
+    tables: dict[str, list[tuple]] = {}  # evaluation name -> (entry, summary), in order
     for entry in entries:
         metrics_file = entry.path / "metrics.json" if entry.path is not None else None
         metrics = (read_json(metrics_file)
                    if metrics_file is not None and metrics_file.is_file() else {})
-        evaluation = metrics.get("evaluation", {})
-        results = evaluation.get("results", {})
-        others = {evaluation_name(other): other for other in metrics.get("more_evaluations", [])}
-        more += [name for name in others if name not in more]
-        rows.append((entry, evaluation, results.get("model", entry.metrics), others))
-        for summary in (evaluation, *others.values()) if results else ():
-            baselines = summary["results"]
-            columns = (", ".join(BY_KEY[key].label for key in ZOO_TABLE) if summary is evaluation
-                       else f"ab MSE {evaluation_name(summary)}")
-            note = (columns, f"{evaluation_name(summary)}, {summary['images']:,} photos; gray "
-                    f"(a = b = 0) ab MSE {short('ab_mse', baselines['gray']['ab_mse'])}, mean "
-                    f"colour {short('ab_mse', baselines['mean']['ab_mse'])}, originals' CF "
-                    f"{short('colourfulness', summary['original_colourfulness'])}.")
+        for summary in (metrics.get("evaluation"), *metrics.get("more_evaluations", [])):
+            if summary and "model" in summary.get("results", {}):
+                tables.setdefault(evaluation_name(summary), []).append((entry, summary))
+    blocks = []
+    for name, rows in tables.items():
+        lines = [f"**{name}**", "",
+                 markdown_row(["model", "vividness", *(BY_KEY[key].label for key in ZOO_TABLE)]),
+                 "| --- |" + " ---: |" * (1 + len(ZOO_TABLE))]
+        for entry, summary in rows:
+            model = summary["results"]["model"]
+            label = f"**{entry.name}** (default)" if entry.name == default else entry.name
+            if summary.get("temperature") is not None:
+                label += f" (T {summary['temperature']:g})"
+            lines.append(markdown_row([label, f"{summary.get('vividness', 0.0):g}", *(
+                short(key, model[key]) if key in model else "-" for key in ZOO_TABLE)]))
+        notes = {}
+        for entry, summary in rows:
+            gray = summary["results"]["gray"]
+            note = (f"{summary['images']:,} photos; gray: " + ", ".join(
+                f"{BY_KEY[key].label} {short(key, gray[key])}" for key in ZOO_TABLE
+                if key in gray and key not in ("colourfulness", "delta_cf"))
+                + f"; originals' CF {short('colourfulness', summary['original_colourfulness'])}"
+                + (f"; judge {summary['judge'].split(' (')[0]}" if summary.get("judge") else "")
+                + ".")
             notes.setdefault(note, []).append(entry.name)
-    columns = [BY_KEY[ZOO_TABLE[0]].label, *(f"ab MSE {name}" for name in more),
-               *(BY_KEY[key].label for key in ZOO_TABLE[1:])]
-    lines = [markdown_row(["model", "head", "params", *columns]),
-             "| --- | --- |" + " ---: |" * (1 + len(columns))]
-    for entry, evaluation, model, others in rows:
-        name = f"**{entry.name}** (default)" if entry.name == default else entry.name
-        head = entry.head + (f", T {evaluation['temperature']}"
-                             if evaluation.get("temperature") is not None else "")
-        scores = [short(key, model[key]) if key in model else "-" for key in ZOO_TABLE]
-        further = [short("ab_mse", others[other]["results"]["model"]["ab_mse"])
-                   if other in others else "-" for other in more]
-        lines.append(markdown_row([name, head, f"{entry.params:,}" if entry.params else "-",
-                                   scores[0], *further, *scores[1:]]))
-    if notes:
-        lines.append("")
-    for (columns, note), names in notes.items():
-        rows_named = "every row" if len(names) == len(entries) else ", ".join(names)
-        lines.append(f"{columns} ({rows_named}): {note}")
-    return "\n".join(lines)
+        for note, names in notes.items():
+            lines.append("")
+            lines.append(("" if len(names) == len(rows) else f"({', '.join(names)}) ") + note)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -192,17 +192,24 @@ def test_a_busy_port_is_reported_at_once_naming_the_flag(tmp_path):
 def test_the_menu_speaks_plainly(app_url):
     config = json.loads(urllib.request.urlopen(app_url + "config", timeout=30).read())
     (menu,) = [c["props"] for c in config["components"] if c["props"].get("elem_id") == "model"]
+    from colorizer.hub.zoo import list_pretrained, recommended
+    from colorizer.io.figures import short
+
     labels = [label for label, _ in menu["choices"]]
     default = next(name for label, name in menu["choices"] if label.endswith("(recommended)"))
-    assert labels[0] == "Natural colour (recommended)" and default == menu["value"]
+    zoo = {entry.name: entry for entry in list_pretrained()}
+    best = recommended(list(zoo.values()))  # the most realistic colour at its default vividness
+    assert default == best.name == menu["value"] and labels[0] == best.label + " (recommended)"
     assert "Vivid colour (bolder, may mis-colour)" in labels
     assert any("uniform sepia" in label for label in labels)  # the report's autoencoder
-    assert "colour error 148.5" in menu["info"] and "colourfulness 23.4" in menu["info"]
-    # One vividness slider for every model, starting at the model's own colour (API default too).
+    assert f"colour error {short('ab_mse', best.metrics['val_ab_mse'])}" in menu["info"]
+    assert f"colourfulness {short('colourfulness', best.metrics['colourfulness'])}" in menu["info"]
+    # One vividness slider for every model, starting at the recommended model's default.
     (vivid,) = [c["props"] for c in config["components"] if c["props"].get("label") == "Vividness"]
-    assert vivid["value"] == 0 and vivid.get("interactive") is not False
-    # A hints-as-input model is out of the menu (every model takes hints as an edit).
-    assert not any("_hints." in name for _, name in menu["choices"])
+    assert vivid["value"] == best.vividness and vivid.get("interactive") is not False
+    assert f"this model's default: {best.vividness:g}" in vivid["info"]
+    # Every model of the zoo is in the menu: hints edit the colour of each, hint models too.
+    assert sorted(name for _, name in menu["choices"]) == sorted(zoo)
 
 
 BAD_UPLOADS = {

@@ -126,7 +126,7 @@ def test_the_manifest_lists_every_shipped_folder_with_its_figures(shipped_zoo, m
         assert model["revision"] is None or manifest["owner"]  # a pinned revision has a repo
     assert len({model["repo"] for model in models.values()}) == len(models)
     labels = {model["name"]: model["label"] for model in models.values()}
-    assert labels["lite0_unet.flickr8k_128"] == "Natural colour"
+    assert labels["lite0_unet.flickr8k_128"] == "Natural colour, muted (people and dogs)"
     assert labels["lite0_unet_classification.mixed150k_128"] == \
         "Vivid colour (bolder, may mis-colour)"
     assert "sepia" in labels["autoencoder.flickr8k_128"]

@@ -222,10 +222,8 @@ def find_pretrained(name: str) -> PretrainedModel | None:
 
 def recommended(entries: list[PretrainedModel]) -> PretrainedModel:
     """The model to offer first: at its default vividness, the most realistic colour (lowest
-    KID summed over the validation sets); among models never judged, the lowest ab MSE.
-    Models that take hints as input only when there is no other."""
-    pool = [entry for entry in entries if not entry.hints] or entries
-    return min(pool, key=lambda entry: (entry.metrics.get("kid_sum", float("inf")),
+    KID summed over the validation sets); among models never judged, the lowest ab MSE."""
+    return min(entries, key=lambda entry: (entry.metrics.get("kid_sum", float("inf")),
                                         entry.metrics.get("val_ab_mse", float("inf"))))
 
 

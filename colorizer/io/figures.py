@@ -44,9 +44,9 @@ PREDICTORS = ("model", "gray", "mean")
 HINT_PREDICTORS = ("model", "idw_fill")
 BY_KEY = {metric.key: metric for metric in METRICS}
 
-# The README's zoo table: these metrics of the main evaluation after model, head and params,
-# with the ab MSE of each further evaluation (e.g. a second validation set) after the first.
-ZOO_TABLE = ("ab_mse", "psnr", "colourfulness", "delta_cf")
+# The README's zoo tables (one per validation set): these metrics of each model at its default
+# vividness (ab MSE: of the network's colour, before the vividness gain).
+ZOO_TABLE = ("ab_mse", "psnr", "colourfulness", "delta_cf", "kid", "content")
 # The zoo's one-line summaries (menus, `colorizer list`): ab MSE against gray, then these.
 SUMMARY = ("colourfulness", "delta_cf")
 
