@@ -224,15 +224,19 @@ def test_export_from_zoo_weights_with_a_data_card_and_a_second_evaluation(zoo, t
     assert "### val_places" in card.text and "| model | 119.00 |" in card.text
 
     table = results_table(colorizer.list_pretrained()).splitlines()
-    assert table[0] == ("| model | head | params | ab MSE | ab MSE val_places | PSNR dB | CF | "
-                        "mean abs dCF |")
-    assert table[2].startswith("| autoencoder.tiny_32 | regression |") and "| 180.0 | - |" \
-        in table[2]
-    assert "| **cnn.mixed_32** (default) |" in table[3] and "| 139.0 | 119.0 |" in table[3]
-    assert table[-1] == ("ab MSE val_places (cnn.mixed_32): val_places, 10 photos; gray "
-                         "(a = b = 0) ab MSE 190.0, mean colour 209.0, originals' CF 35.0.")
+    print("\n".join(table))
+    assert table[:4] == ["**flickr8k val**", "", "| model | vividness | ab MSE | PSNR dB | CF | "
+                         "mean abs dCF | KID x1000 | content % |",
+                         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    assert table[4].startswith("| autoencoder.tiny_32 | 0 | 180.0 |")
+    assert table[5].startswith("| **cnn.mixed_32** (default) | 0 | 139.0 |")
+    places = table.index("**val_places**")  # the further evaluation: a table of its own
+    assert table[places + 4].startswith("| **cnn.mixed_32** (default) | 0 | 119.0 |")
+    assert len(table) == places + 7  # cnn.mixed_32's row only, then its note
+    assert table[-1].startswith("10 photos; gray: ab MSE 190.0") and "originals' CF 35.0" \
+        in table[-1]
     assert main(["list", "--markdown"]) == 0
-    assert "| ab MSE val_places |" in capsys.readouterr().out
+    assert "**val_places**" in capsys.readouterr().out
 
 
 def test_export_refuses_a_bad_sources_file_in_one_line_and_writes_nothing(zoo, tmp_path,
