@@ -61,6 +61,19 @@ def photos_at_model_size(paths: Sequence[str | Path], size: int
     return np.stack(lightness), np.stack(truth), kept, report
 
 
+def evaluation_photos(size: int, data_path: str | Path, split: str | None, limit: int,
+                      val_fraction: float, seed: int):
+    """:func:`photos_at_model_size` of the first ``limit`` (0: all) photos of ``split`` of a
+    folder or list file; ValueError when none is readable."""
+    paths = list_images(data_path, split, val_fraction=val_fraction, seed=seed)
+    if limit:
+        paths = paths[:limit]
+    lightness, truth, kept, report = photos_at_model_size(paths, size)
+    if not kept:
+        raise ValueError(f"no readable images in {data_path} ({split})")
+    return lightness, truth, kept, report
+
+
 def full_resolution(path: str) -> tuple[np.ndarray, np.ndarray]:
     """A photo's full-resolution L (H, W, 1), as :meth:`colorizer.Colorizer.colorize` computes
     it, and its uint8 RGB original."""
@@ -88,13 +101,8 @@ def evaluate(model, data_path: str | Path, *, split: str | None = "val", batch_s
     vividness = model.default_vividness if vividness is None else vividness
     gain = chroma_gain(vividness)
     title = name or evaluation_name({"data": str(data_path), "split": split})
-    size = model.image_size
-    paths = list_images(data_path, split, val_fraction=val_fraction, seed=seed)
-    if limit:
-        paths = paths[:limit]
-    lightness_small, ab_true, kept, report = photos_at_model_size(paths, size)
-    if not kept:
-        raise ValueError(f"no readable images in {data_path} ({split})")
+    lightness_small, ab_true, kept, report = evaluation_photos(
+        model.image_size, data_path, split, limit, val_fraction, seed)
     judge = None
     if realism:  # (built once the photos are there: a bad folder fails before it)
         from colorizer.evaluation.realism import Judge, content_agreement, kid

@@ -25,13 +25,12 @@ from colorizer.io import color
 
 from colorizer.evaluation import metrics
 from colorizer.io.atomic import save_figure, write_text
-from colorizer.evaluation.evaluate import full_resolution, photos_at_model_size, summary_header
+from colorizer.evaluation.evaluate import evaluation_photos, full_resolution, summary_header
 from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.hints.spread import points_of_maps, spread
 from colorizer.hints.simulator import HintSampler
 from colorizer.io.figures import HINT_PREDICTORS
 from colorizer.inference import compose
-from colorizer.io.photo_files import list_images
 
 PREDICTORS = HINT_PREDICTORS
 METRICS_NAME = HINT_METRICS_NAME
@@ -85,13 +84,8 @@ def evaluate_hints(model, data_path: str | Path, counts: Sequence[int], *,
     counts = sorted(set(int(n) for n in counts))
     if not counts or counts[0] < 0:
         raise ValueError(f"numbers of hints must be >= 0, got {list(counts)}")
-    size = model.image_size
-    paths = list_images(data_path, split, val_fraction=val_fraction, seed=seed)
-    if limit:
-        paths = paths[:limit]
-    lightness_small, ab_true, kept, report = photos_at_model_size(paths, size)
-    if not kept:
-        raise ValueError(f"no readable images in {data_path} ({split})")
+    lightness_small, ab_true, kept, report = evaluation_photos(
+        model.image_size, data_path, split, limit, val_fraction, seed)
     results: dict[str, dict[str, dict[str, float]]] = {name: {} for name in PREDICTORS}
     for count in counts:
         ab_model, ab_fill = _predict(model, lightness_small, ab_true, count, batch_size, seed)
