@@ -12,7 +12,8 @@
     colorizer publish [NAME ...] --owner OWNER  the zoo to the Hub, revisions pinned in zoo.json
 
 MODEL is a zoo name (``colorizer list``), a model or training run folder, or a Hub repo id.
-``--help``, ``list`` and a bad ``--model`` answer without loading TensorFlow.
+``--help``, ``list`` and a bad ``--model`` answer without loading TensorFlow: that is why each
+command imports the package's modules inside itself (most of them load Keras or TensorFlow).
 """
 
 from __future__ import annotations
