@@ -29,16 +29,6 @@ import sys
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-def __getattr__(name: str):
-    """``app.X`` for a name of the service module (as before the page and service were split),
-    imported on first use."""
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from colorizer.demo import service
-
-    return getattr(service, name)
-
-
 def build_demo():
     """The page and its events, on a queue (``gradio.Blocks``)."""
     import gradio as gr

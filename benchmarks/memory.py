@@ -158,8 +158,7 @@ class Server:
 def demo(args: argparse.Namespace) -> None:
     from gradio_client import Client, handle_file
 
-    sys.path.insert(0, str(ROOT))
-    import app
+    from colorizer.demo import service
 
     folder = Path(tempfile.mkdtemp(prefix="colorizer-memory-"))
     photos = [test_photo(args.megapixels, args.mode, folder)]
@@ -195,7 +194,7 @@ def demo(args: argparse.Namespace) -> None:
         print(f"  failed: {error[:300]}")
     print(f"server RSS before {before:.0f} MB, peak {peak:.0f} MB (+{peak - before:.0f} MB), "
           f"after {after:.0f} MB; the documented budget of the requests on top of the loaded "
-          f"models: {app.server_budget_mb():.0f} MB")
+          f"models: {service.server_budget_mb():.0f} MB")
     for path in folder.iterdir():
         path.unlink()
     folder.rmdir()
