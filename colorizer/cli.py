@@ -5,7 +5,7 @@
     colorizer train --model NAME --data DIR  train (``--resume RUN`` continues a run)
     colorizer evaluate --model MODEL --data DIR
     colorizer prior --data DIR -o prior.json the colour prior of a training set (classification)
-    colorizer colorize INPUT... -o OUTDIR [--model MODEL]
+    colorizer colorize INPUT... -o OUTDIR [--model MODEL] [--engine ray]
     colorizer export RUN weights/ARCH.TAG --evaluation metrics.json
     colorizer pull NAME_OR_REPO [--revision REV]
     colorizer push FOLDER REPO_ID
@@ -192,41 +192,39 @@ def cmd_colorize(args: argparse.Namespace) -> int:
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise ValueError(f"-o must be a folder, and {args.output} is a file (results are "
                          f"written into a folder, as NAME.png)")
+    if args.workers is not None and (args.engine == "local" or args.workers < 1):
+        raise ValueError("--workers is a positive number of workers of --engine ray")
     hints = _read_hints(args) if args.hints else None  # a bad file fails before any work
-    plan = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
+    if args.engine == "local":
+        plan = plan_outputs(args.inputs, Path(args.output), overwrite=args.overwrite)
+    else:  # an engine that is not installed fails here, before any work
+        from colorizer import archive
+
+        archive.check_engine(args.engine)
+        plan = archive.plan_archive(args.inputs, Path(args.output), overwrite=args.overwrite)
     # Which model, and is it there: before TensorFlow loads and before the progress bar.
-    folder = resolve(args.model or _default_model()) if plan.jobs else None
-    from tqdm import tqdm
+    name = args.model or _default_model()
+    folder = resolve(name) if plan.jobs else None
+    options = dict(temperature=args.temperature, max_pixels=args.max_pixels, hints=hints,
+                   vividness=args.vividness)
+    existed = 0
+    if folder is None:
+        written, failed = 0, list(plan.failed)
+    elif args.engine == "local":
+        written, failed = _colorize_here(plan, folder, options, args.quiet)
+    else:
+        if args.temperature is not None:  # a bad one fails here, not in every worker
+            from colorizer.model import Colorizer
 
-    from colorizer.io.atomic import atomic_path, remove_partial_files
-    from colorizer.io.images import PNG_COMPRESS_LEVEL, ImageError
-    from colorizer.model import Colorizer
-
-    model = Colorizer.from_pretrained(folder) if folder is not None else None
-    if model is not None:
-        model.check_temperature(args.temperature)
-    failed = list(plan.failed)
-    written = 0
-    for source, target in tqdm(plan.jobs, desc="colorizing", unit="image", disable=args.quiet):
-        try:
-            result = model.colorize(source, temperature=args.temperature,
-                                    max_pixels=args.max_pixels, hints=hints,
-                                    vividness=args.vividness)
-        except (ImageError, OSError) as error:
-            failed.append((source, str(error)))
-            continue
-        try:  # a file that cannot be written (a read-only folder, a full disk) fails alone
-            target.parent.mkdir(parents=True, exist_ok=True)
-            remove_partial_files(target.parent, target.name)  # of a killed earlier run
-            with atomic_path(target) as temp:  # a kill never leaves a truncated PNG at target
-                result.save(temp, compress_level=PNG_COMPRESS_LEVEL)
-        except OSError as error:
-            failed.append((source, f"cannot write {target}: {error}"))
-            continue
-        written += 1
+            Colorizer.from_pretrained(folder).check_temperature(args.temperature)
+        written, job_failures, existed = archive.colorize_jobs(
+            plan.jobs, name, options=options, overwrite=args.overwrite, workers=args.workers,
+            quiet=args.quiet)
+        failed = plan.failed + job_failures
     print(f"wrote {written} image(s) to {args.output}")
-    if plan.done:
-        print(f"left {len(plan.done)} whose output exists (use --overwrite to replace them)")
+    if plan.done or existed:
+        print(f"left {len(plan.done) + existed} whose output exists (use --overwrite to replace "
+              f"them)")
     if plan.ignored:
         names = ", ".join(str(path) for path in plan.ignored[:5])
         more = f" and {len(plan.ignored) - 5} more" if len(plan.ignored) > 5 else ""
@@ -237,6 +235,26 @@ def cmd_colorize(args: argparse.Namespace) -> int:
         for source, why in failed:
             print(f"  {why}" if why.startswith(str(source)) else f"  {source}: {why}")
     return 1 if failed else 0
+
+
+def _colorize_here(plan, folder: Path, options: dict, quiet: bool) -> tuple[int, list]:
+    """--engine local: the plan's jobs one after another in this process."""
+    from tqdm import tqdm
+
+    from colorizer.io.folder_job import colorize_job
+    from colorizer.model import Colorizer
+
+    model = Colorizer.from_pretrained(folder)
+    model.check_temperature(options["temperature"])
+    failed = list(plan.failed)
+    written = 0
+    for source, target in tqdm(plan.jobs, desc="colorizing", unit="image", disable=quiet):
+        why = colorize_job(model, source, target, **options)
+        if why is None:
+            written += 1
+        else:
+            failed.append((source, why))
+    return written, failed
 
 
 def _read_hints(args: argparse.Namespace) -> list:
@@ -513,8 +531,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "1 when some failed (unreadable, a format this does not read, or an output that cannot "
         "be written): each failure is skipped, the others are done, and the summary lists the "
         "failures; 2 for an error before any work (a missing input, a bad --model or --hints "
-        "file). Each PNG is written under a temporary name and renamed, so an interrupted run "
-        "never leaves a partial one.")
+        "file), or a Ray job (--engine ray) that stopped. Each PNG is written under a "
+        "temporary name and renamed, so an interrupted run never leaves a partial one, and a "
+        "rerun of the same command does only what is missing.")
     colorize.add_argument("inputs", nargs="+", help="image files and/or folders (recursive)")
     colorize.add_argument("-o", "--output", required=True, help="output folder (PNG files)")
     colorize.add_argument("--model", help="zoo name, model or run folder, or Hub repo id "
@@ -532,6 +551,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                           'of {"x": 10, "y": 20, "color": "#rrggbb"} (pixels of the photo, x to '
                           'the right, y down, from 0); only their chroma is used')
     colorize.add_argument("--quiet", action="store_true", help="no progress bar")
+    colorize.add_argument("--engine", choices=["local", "ray"], default="local",
+                          help="local (default): one process here; ray: a pool of Ray workers, "
+                          "each loading the model once (pip install 'bw-colorizer[ray]'), on "
+                          "this machine or the cluster RAY_ADDRESS names, with the same "
+                          "results; there an input ending in .txt lists paths or URIs "
+                          "(s3://, gs://, file://), one a line")
+    colorize.add_argument("--workers", type=int, help="--engine ray: how many workers "
+                          "(default: one a CPU of the Ray cluster)")
     colorize.set_defaults(func=cmd_colorize)
 
     export = commands.add_parser("export", help="make a zoo weight folder from a training run")

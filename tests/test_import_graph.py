@@ -121,3 +121,12 @@ def test_the_graph_sees_function_local_imports(tmp_path):
     """The walk counts an import inside a function (how the old circle hid)."""
     graph = import_graph()
     assert "colorizer.inference" in graph["colorizer.model"]  # imported inside colorize()
+
+
+def test_only_the_cli_imports_the_archive_engine():
+    """colorizer.archive (Ray, an optional extra) is a door of the CLI alone: no other module
+    imports it, and it imports no door above the model and the io modules."""
+    graph = import_graph()
+    assert {m for m, targets in graph.items() if "colorizer.archive" in targets} == \
+        {"colorizer.cli"}
+    assert {part_of(t) for t in graph["colorizer.archive"]} <= {"colorizer.io", "colorizer.model"}

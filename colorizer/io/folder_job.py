@@ -87,3 +87,31 @@ def plan_outputs(inputs: Sequence[str | Path], output_dir: Path, *, overwrite: b
             plan.jobs.append((source, target))
             targets.add(resolved)
     return plan
+
+
+def colorize_job(model, source: str | Path, target: Path, **options) -> str | None:
+    """Colorize one input of a :class:`Plan` into ``target`` as ``colorizer colorize`` does (the
+    CLI and the archive engines both call this, so their PNGs match byte for byte); None when
+    done, else why not, in one line.
+
+    ``model`` is a :class:`~colorizer.Colorizer` and ``options`` go to its ``colorize``
+    (temperature, max_pixels, hints, vividness). The PNG is written under a temporary name and
+    renamed (:func:`~colorizer.io.atomic.atomic_path`), so a kill never leaves a truncated one
+    at ``target``; a temp file of a killed earlier run is removed first. An unreadable input and
+    an output that cannot be written (a read-only folder, a full disk) fail alone.
+    """
+    from colorizer.io.atomic import atomic_path, remove_partial_files
+    from colorizer.io.images import PNG_COMPRESS_LEVEL, ImageError
+
+    try:
+        result = model.colorize(source, **options)
+    except (ImageError, OSError) as error:
+        return str(error)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_partial_files(target.parent, target.name)
+        with atomic_path(target) as temp:
+            result.save(temp, compress_level=PNG_COMPRESS_LEVEL)
+    except OSError as error:
+        return f"cannot write {target}: {error}"
+    return None
