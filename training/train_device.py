@@ -10,6 +10,10 @@ travel. It writes the same run folders (config.json, history.csv, curves.png, mo
 ``colorizer export`` and ``colorizer evaluate`` work on them unchanged. ``--time-limit`` sets each
 run's ``time_limit``; ``--resume`` continues the runs in ``--runs``. Config fields the NumPy source
 cannot honour (crop augmentation, a distribution strategy) are refused before training.
+
+Single-machine: one process on one GPU (Keras on JAX, no distribution strategy). To train on
+several machines use ``colorizer train --strategy multiworker`` on TensorFlow (training/README.md,
+"Multi-worker training").
 """
 
 from __future__ import annotations
@@ -47,7 +51,10 @@ def read_bundle(tar_path: Path) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Single-machine: one process on one GPU; multi-worker training is "
+               "`colorizer train --strategy multiworker` on TensorFlow.")
     parser.add_argument("configs", nargs="+", type=Path, help="training/configs/NAME.json")
     parser.add_argument("--bundle", type=Path, required=True)
     parser.add_argument("--runs", type=Path, required=True, help="folder for the run folders")

@@ -14,6 +14,9 @@ A run folder holds everything about one training run::
 
 With ``ema`` in the config, validation and model/ use the moving average of the weights, while
 backup/ keeps the raw weights and the average (in the optimizer) so a resumed run goes on alike.
+
+In a multi-worker run every worker runs these callbacks alike; the workers other than the chief
+write into temporary copies of the run folder (:func:`colorizer.training.loop.worker_folder`).
 """
 
 from __future__ import annotations
@@ -159,14 +162,20 @@ class HistoryLogger(keras.callbacks.Callback):
 
 
 class TimeLimit(keras.callbacks.Callback):
-    """Stops training after the epoch during which ``seconds`` of wall time ran out."""
+    """Stops training after the epoch during which ``seconds`` of wall time ran out.
 
-    def __init__(self, seconds: float):
+    ``agree`` (a data source's ``any_worker``) makes the workers of a multi-worker run stop
+    together, after the epoch in which the time ran out on any of them (a worker that stopped
+    alone would leave the others waiting for it).
+    """
+
+    def __init__(self, seconds: float, agree=None):
         super().__init__()
         self.deadline = time.perf_counter() + seconds
+        self.agree = agree or (lambda flag: flag)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if time.perf_counter() > self.deadline:
+        if self.agree(time.perf_counter() > self.deadline):
             print(f"time limit reached after epoch {epoch + 1}; stopping", flush=True)
             self.model.stop_training = True
 

@@ -53,7 +53,9 @@ class TrainConfig:
                        "prepared folder with shards/ (read memory-mapped: colorizer.training.shards)")
     output: str = _field("", "run folder; default runs/<model>-<timestamp>")
     epochs: int = _field(10, "epochs of stage 1 (a resumed run continues up to this count)")
-    batch_size: int = _field(32, "global batch size (split across replicas under a strategy)")
+    batch_size: int = _field(32, "global batch size: photos per step over all replicas; under "
+                             "multiworker each of W workers takes batch_size/W a step (a "
+                             "multiple of the replicas)")
     lr: float = _field(1e-3, "learning rate of stage 1")
     optimizer: str = _field("", "optimizer; default: the founding report's choice for the model "
                             "(rmsprop for autoencoder, else adam)", choices=lambda: OPTIMIZERS)
@@ -83,8 +85,11 @@ class TrainConfig:
     hint_sampler: dict[str, Any] = _field(dict, "hint model (model_args hints=true): settings of "
                                           "its simulated hints (colorizer.hints.simulator.HintSampler), "
                                           "e.g. no_hint_share=0.25; default the paper's recipe")
-    strategy: str = _field("default", "tf.distribute strategy: mirrored = local devices, "
-                           "multiworker = TF_CONFIG (TensorFlow only)",
+    strategy: str = _field("default", "tf.distribute strategy (TensorFlow only): mirrored = "
+                           "this machine's devices; multiworker = one process per machine, "
+                           "TF_CONFIG naming the cluster and this worker; the chief (worker 0) "
+                           "writes the run folder, which every worker must reach (shared "
+                           "storage); restart all with --resume RUN",
                            choices=lambda: STRATEGIES)
     time_limit: float = _field(0.0, "stop after the epoch during which this many seconds of "
                                "training ran out (0 = off)")

@@ -14,11 +14,24 @@ Both read a prepared folder's memory-mapped photo shards instead of its files wh
 TensorFlow) before anything is written. See :mod:`colorizer.training.callbacks` for what a run folder
 holds and :mod:`colorizer.training.config` for the settings. ``colorizer train --resume RUN`` continues a
 killed run from its last finished epoch.
+
+Multi-worker training (``strategy="multiworker"``, TensorFlow's ``MultiWorkerMirroredStrategy``)
+follows TensorFlow's multi-worker Keras guide: every worker runs this loop, the callbacks
+included, in step; the chief (TF_CONFIG's chief, else worker 0) writes the run folder, and each
+other worker writes the same files into a temporary folder of its own, removed when it ends. A
+worker starts from a copy of the run folder's state (colour prior, backups, best score), so the
+run folder must be reachable by every worker (a shared file system) and a restarted cluster
+(``--resume RUN`` on every worker) resumes from the chief's last backup. The NumPy source
+(JAX, ``training/train_device.py``) trains on one machine only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import keras
@@ -63,20 +76,52 @@ def colour_prior(config: TrainConfig, train_pixels, run_dir: Path):
     return prior
 
 
+# What another worker copies from the run folder before training: what the chief reads back.
+WORKER_STATE = (PRIOR_NAME, "model/config.json", "backup*/*")
+
+
+@contextlib.contextmanager
+def worker_folder(run_dir: Path, chief: bool, worker: str = "worker"):
+    """Where this process writes the run: ``run_dir`` on the chief; on another worker of a
+    multi-worker cluster a temporary folder holding a copy of the run folder's state
+    (:data:`WORKER_STATE`), removed at the end (TensorFlow's multi-worker Keras guide: every
+    worker saves, only the chief's files are kept). The folder is named after the run and the
+    worker, so that a restarted worker replaces what its killed self left."""
+    if chief:
+        yield run_dir
+        return
+    key = hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:10]
+    folder = Path(tempfile.gettempdir()) / f"colorizer-{worker}-{key}"
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        for pattern in WORKER_STATE:
+            for path in run_dir.glob(pattern):
+                if path.is_file():
+                    copy = folder / path.relative_to(run_dir)
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, copy)
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
     """Train as ``config`` says; return the run folder. With ``resume``, continue that run.
 
-    ``source`` gives the batches (default: :func:`default_source`).
+    ``source`` gives the batches (default: :func:`default_source`). On a multi-worker cluster
+    only the chief writes the run folder (see the module's doc).
     """
     config = config.resolved()
     source = source or default_source(config)
     source.check(config)
     run_dir = Path(config.output)
+    chief = getattr(source, "is_chief", True)
     config_path = run_dir / "config.json"
     if resume:
         if not config_path.is_file():
             raise FileNotFoundError(f"cannot resume: {config_path} does not exist")
-    elif config_path.exists():
+    elif chief and config_path.exists():  # another worker may find the chief's new run there
         raise FileExistsError(
             f"{run_dir} already holds a run; use --resume {run_dir} to continue it or pick "
             "another --output"
@@ -96,9 +141,26 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
     train_pixels, val_pixels = source.load(config)
     if len(train_pixels) == 0 or len(val_pixels) == 0:
         raise ValueError("no usable training or validation images (all unreadable or grayscale)")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    config.save(config_path)
+    if chief:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    with worker_folder(run_dir, chief, getattr(source, "worker_name", "worker")) as folder:
+        config.save(folder / "config.json")
+        try:
+            _fit(config, source, model, train_pixels, val_pixels, folder)
+        except Exception as error:
+            lost = getattr(source, "lost_worker", lambda error: None)(error)
+            if lost is None:
+                raise
+            # TensorFlow stops every worker when one is lost; a restarted cluster resumes.
+            raise ConnectionError(
+                f"a worker of the cluster was lost ({lost}); restart every worker with "
+                f"`colorizer train --resume {run_dir}` (each with its TF_CONFIG) to go on from "
+                "the last backup") from error
+    return run_dir
 
+
+def _fit(config: TrainConfig, source, model, train_pixels, val_pixels, run_dir: Path) -> None:
+    """The stages of the run, written to ``run_dir`` (this worker's folder)."""
     print(f"training on {len(train_pixels)} images, validating on {len(val_pixels)} "
           f"(Keras {keras.__version__} on {keras.backend.backend()})", file=sys.stderr)
     if model.spec.needs_prior:
@@ -107,7 +169,8 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
     val_data = source.batches(val_pixels, config, model.training_pair, training=False)
     steps_per_epoch = max(1, len(train_pixels) // config.batch_size)
     loss, metrics = model.objective(config.rebalance_lambda)
-    time_limit = [TimeLimit(config.time_limit)] if config.time_limit else []
+    agree = getattr(source, "any_worker", None)
+    time_limit = [TimeLimit(config.time_limit, agree=agree)] if config.time_limit else []
     for stage in stages(config):
         with source.scope():
             if stage.fine_tune:
@@ -122,4 +185,3 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
             verbose=1 if sys.stderr.isatty() else 2)
         if model.network.stop_training:  # early stopping or the time limit ends the whole run
             break
-    return run_dir

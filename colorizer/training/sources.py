@@ -4,6 +4,7 @@ Keras ``PyDataset``, for any Keras backend (e.g. JAX on a GPU machine that has n
 It honours the data fields of :class:`~colorizer.training.config.TrainConfig` that it can (image size,
 limits, flip augmentation, seed) and refuses the others with a clear error: random crops and
 distribution strategies need the tf.data source (:class:`colorizer.training.data.TfDataSource`).
+It is single-machine: one process, one device; multi-worker training is TensorFlow's.
 """
 
 from __future__ import annotations
@@ -94,10 +95,21 @@ class PixelBatches(keras.utils.PyDataset):
 
 class ArraySource:
     """NumPy data source for the training loop; ``pixels`` = (train, val) uint8 arrays already
-    decoded (e.g. a GPU bundle), or None to decode the config's data folder with Pillow."""
+    decoded (e.g. a GPU bundle), or None to decode the config's data folder with Pillow.
+
+    Single-machine only: it trains on Keras' default device of one process (one GPU under JAX)
+    and has no distribution strategy; multi-worker training needs the tf.data source
+    (``--strategy multiworker`` on TensorFlow, :class:`colorizer.training.data.TfDataSource`).
+    """
+
+    is_chief = True  # the one process writes the run folder
+    workers = 1
 
     def __init__(self, pixels: tuple[np.ndarray, np.ndarray] | None = None):
         self.pixels = pixels
+
+    def any_worker(self, flag: bool) -> bool:
+        return flag
 
     def check(self, config) -> None:
         unsupported = [a for a in config.augment if a != "flip"]
@@ -106,7 +118,7 @@ class ArraySource:
                              "NumPy source supports 'flip' only")
         if config.strategy != "default":
             raise ValueError(f"strategy {config.strategy!r} needs TensorFlow; the NumPy source "
-                             "trains on Keras' default device")
+                             "trains on one machine, on Keras' default device")
         if config.model_args.get("hints", False):
             raise ValueError("a hint model's simulated hints need the tf.data source "
                              "(TensorFlow); the NumPy source has none")
