@@ -102,9 +102,10 @@ def build_demo():
                                        scale=2)
                     another = gr.Button("Another photo", visible=False, elem_id="another_photo",
                                         scale=1)
-                vividness = gr.Slider(0, 100, step=1, value=entries[default].vividness,
-                                      label="Vividness", elem_id="vividness",
-                                      info=vividness_info(entries[default]))
+                # Its configured value, 0 (the network's own colour), is the API's default, as
+                # before vividness defaults existed; the page moves it to the model's default.
+                vividness = gr.Slider(0, 100, step=1, value=0, label="Vividness",
+                                      elem_id="vividness", info=vividness_info(entries[default]))
                 examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
                 gr.Examples(examples=examples, inputs=image, label="Public-domain photographs",
                             elem_id="examples", examples_per_page=12)
@@ -148,6 +149,7 @@ def build_demo():
         # already stands there, the model's change re-renders (one render either way).
         model.change(vividness_update, inputs=[model, vividness], outputs=vividness,
                      api_name=False, show_progress="hidden")
+        demo.load(vividness_update, inputs=[model, vividness], outputs=vividness, api_name=False)
         model.change(rerender_if_kept, inputs=colorize_inputs, outputs=[slider, download],
                      preprocess=False, api_name=False, concurrency_id="colorize",
                      trigger_mode="always_last")

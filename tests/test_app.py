@@ -204,9 +204,10 @@ def test_the_menu_speaks_plainly(app_url):
     assert any("uniform sepia" in label for label in labels)  # the report's autoencoder
     assert f"colour error {short('ab_mse', best.metrics['val_ab_mse'])}" in menu["info"]
     assert f"colourfulness {short('colourfulness', best.metrics['colourfulness'])}" in menu["info"]
-    # One vividness slider for every model, starting at the recommended model's default.
+    # One vividness slider for every model: configured at 0, the API's default (the network's
+    # own colour, as before), moved to the model's default when the page loads (browser test).
     (vivid,) = [c["props"] for c in config["components"] if c["props"].get("label") == "Vividness"]
-    assert vivid["value"] == best.vividness and vivid.get("interactive") is not False
+    assert vivid["value"] == 0 and vivid.get("interactive") is not False
     assert f"this model's default: {best.vividness:g}" in vivid["info"]
     # Every model of the zoo is in the menu: hints edit the colour of each, hint models too.
     assert sorted(name for _, name in menu["choices"]) == sorted(zoo)
@@ -589,6 +590,12 @@ def test_browser_a_click_colours_the_sky_and_nothing_across_its_edge(app_url, tm
 
     with sync_playwright() as playwright:
         browser, page = _open_page(playwright, app_url, height=800)
+        from colorizer.hub.zoo import list_pretrained, recommended
+
+        best = recommended(list_pretrained())  # the page's slider starts at its default
+        vivid = page.locator("#vividness input[type=number]")
+        page.wait_for_function(f"document.querySelector('#vividness input[type=number]').value"
+                               f" == '{best.vividness:g}'", timeout=30_000)
         _load_example(page, "dustbowl_sd")
         preview = page.locator("#hint_photo img").first
         assert not page.locator("#photo").is_visible()  # the photo to click replaces the upload
@@ -628,8 +635,7 @@ def test_browser_a_click_colours_the_sky_and_nothing_across_its_edge(app_url, tm
         undone = _pixels(io.BytesIO(urllib.request.urlopen(results[-1], timeout=30).read()))
         np.testing.assert_array_equal(undone, before)
 
-        vivid = page.locator("#vividness input[type=number]")  # more colour: a re-render
-        vivid.fill("100")
+        vivid.fill("100")  # more colour: a re-render
         vivid.press("Enter")
         results.append(_next_result(page, results[-1]))
         bolder = _pixels(io.BytesIO(urllib.request.urlopen(results[-1], timeout=30).read()))
