@@ -162,7 +162,8 @@ def test_a_dripping_hub_is_cut_off_at_the_whole_call_s_deadline(tmp_path):
             assert "team/drip@main" in message and "not cached" in message, message
             assert took < 40, took  # the import of TensorFlow included; it took 149 s before
         folder, _ = _model_folder(tmp_path, "to-push", seed=3)
-        push = ("import sys, colorizer\ntry:\n    colorizer.hub.push_folder(sys.argv[1], 'team/drip')"
+        push = ("import sys, colorizer, colorizer.hub\ntry:\n"
+                "    colorizer.hub.push_folder(sys.argv[1], 'team/drip')"
                 "\nexcept colorizer.HubError as error:\n    print(error)")
         began = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", push, str(folder)], env=env,

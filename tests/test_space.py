@@ -16,7 +16,8 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 # Imported only on a path that needs it installed by the user: jax under KERAS_BACKEND=jax.
-OPTIONAL = {"jax"}
+# Imported only where optional: Keras' JAX backend, and the [ray] extra (colorize --engine ray).
+OPTIONAL = {"jax", "ray", "pyarrow"}
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
@@ -94,6 +95,7 @@ def test_distribution_name_and_package_data():
     project = PYPROJECT["project"]
     assert project["name"] == "bw-colorizer"  # free on PyPI; `colorizer` there is another package
     assert "hub/zoo.json" in PYPROJECT["tool"]["setuptools"]["package-data"]["colorizer"]
+    assert any(r.startswith("ray") for r in project["optional-dependencies"]["ray"])
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "pip install bw-colorizer" in readme
     recipe = readme[readme.index("hf upload "):].split("```")[0]  # the Space: code, no weights/
