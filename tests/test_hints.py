@@ -244,6 +244,7 @@ def test_cli_evaluate_with_hints(four_photos, tmp_path, capsys):
     assert "| 5 |" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # (trains: 12 s)
 @pytest.mark.filterwarnings("ignore::UserWarning")  # the folder's unreadable and gray files
 def test_a_hint_model_trains_from_a_model_without_hints(image_folder, tmp_path):
     base = create_model("lite0_unet", image_size=32, weights=None).save_pretrained(
@@ -261,6 +262,7 @@ def test_a_hint_model_trains_from_a_model_without_hints(image_folder, tmp_path):
         ArraySource().check(config)
 
 
+@pytest.mark.slow  # (trains, evaluates and exports: 10 s)
 def test_export_ships_the_hint_evaluation_and_the_card_shows_it(four_photos, tmp_path):
     from huggingface_hub import ModelCard
 
