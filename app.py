@@ -65,17 +65,16 @@ def build_demo():
     def model_update(model_name: str):
         return gr.update(info=model_info(entries[model_name]))
 
-    def vividness_update(model_name: str, current):
+    def vividness_update(model_name: str):
         entry = entries[model_name]
-        if current == entry.vividness:
-            return gr.update(info=vividness_info(entry))
         return gr.update(info=vividness_info(entry), value=entry.vividness)
 
-    def rerender_if_kept(photo, model_name: str, render_size, current, hints,
-                         progress=gr.Progress()):
-        if current != entries[model_name].vividness:
-            return gr.skip(), gr.skip()  # the slider moves: its change re-renders
-        return rerender(photo, model_name, render_size, current, hints, progress)
+    def switch_model(photo, model_name: str, render_size, _vividness, hints,
+                     progress=gr.Progress()):
+        """Another model: the slider to its default vividness, and the photo rendered so."""
+        default = entries[model_name].vividness
+        return (vividness_update(model_name),
+                *rerender(photo, model_name, render_size, default, hints, progress))
 
     def render_size_update(model_name: str):
         """The render-size slider: free for fully convolutional models, fixed otherwise."""
@@ -105,7 +104,8 @@ def build_demo():
                 # Its configured value, 0 (the network's own colour), is the API's default, as
                 # before vividness defaults existed; the page moves it to the model's default.
                 vividness = gr.Slider(0, 100, step=1, value=0, label="Vividness",
-                                      elem_id="vividness", info=vividness_info(entries[default]))
+                                      elem_id="vividness", info=vividness_info(entries[default]),
+                                      buttons=[])  # no reset button: it would go to 0
                 examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
                 gr.Examples(examples=examples, inputs=image, label="Public-domain photographs",
                             elem_id="examples", examples_per_page=12)
@@ -141,18 +141,16 @@ def build_demo():
         colorize_inputs = [image, model, render_size, vividness, panel.json]
         button.click(colorize, inputs=colorize_inputs, outputs=[slider, download],
                      api_name="colorize", preprocess=False, concurrency_id="colorize")
-        # (not at each step of a drag: the last value waits for the render in progress)
-        vividness.change(rerender, inputs=colorize_inputs, outputs=[slider, download],
-                         preprocess=False, api_name=False, concurrency_id="colorize",
-                         trigger_mode="always_last")
-        # Another model: the slider moves to its default vividness, which re-renders; where it
-        # already stands there, the model's change re-renders (one render either way).
-        model.change(vividness_update, inputs=[model, vividness], outputs=vividness,
-                     api_name=False, show_progress="hidden")
-        demo.load(vividness_update, inputs=[model, vividness], outputs=vividness, api_name=False)
-        model.change(rerender_if_kept, inputs=colorize_inputs, outputs=[slider, download],
+        # A person moving the slider re-renders (.input: not when the page sets it; not at each
+        # step of a drag: the last value waits for the render in progress).
+        vividness.input(rerender, inputs=colorize_inputs, outputs=[slider, download],
+                        preprocess=False, api_name=False, concurrency_id="colorize",
+                        trigger_mode="always_last")
+        # Another model: one render, at its default vividness, where the slider moves too.
+        model.change(switch_model, inputs=colorize_inputs, outputs=[vividness, slider, download],
                      preprocess=False, api_name=False, concurrency_id="colorize",
                      trigger_mode="always_last")
+        demo.load(vividness_update, inputs=model, outputs=vividness, api_name=False)
         panel.wire(image, model, download, colorize_inputs, [slider, download])
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
 

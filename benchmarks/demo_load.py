@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10, help="per client")
     parser.add_argument("--size", type=int, default=512, help="longer side of the test photo")
     parser.add_argument("--model", help="zoo name (default: the app's default)")
+    parser.add_argument("--vividness", type=float, help="0..100 (default: the model's own "
+                        "default, where the page's slider starts)")
     args = parser.parse_args()
 
     from gradio_client import Client, handle_file
@@ -81,7 +83,8 @@ def main() -> None:
                 time.sleep(0.5)
         client = Client(url, verbose=False)
         extra = [args.model] if args.model else []
-        client.predict(handle_file(str(photo)), *extra, api_name="/colorize")
+        client.predict(handle_file(str(photo)), *extra, vividness=args.vividness,
+                       api_name="/colorize")
         first_answer = time.perf_counter() - start
         print(f"start-up to first answer: {first_answer:.1f} s")
 
@@ -93,7 +96,8 @@ def main() -> None:
             for _ in range(args.requests):
                 began = time.perf_counter()
                 try:
-                    own.predict(handle_file(str(photo)), *extra, api_name="/colorize")
+                    own.predict(handle_file(str(photo)), *extra, vividness=args.vividness,
+                                api_name="/colorize")
                     results.append((True, time.perf_counter() - began))
                 except Exception as error:  # noqa: BLE001  (count failures, keep going)
                     results.append((False, time.perf_counter() - began))

@@ -594,8 +594,8 @@ def test_browser_a_click_colours_the_sky_and_nothing_across_its_edge(app_url, tm
 
         best = recommended(list_pretrained())  # the page's slider starts at its default
         vivid = page.locator("#vividness input[type=number]")
-        page.wait_for_function(f"document.querySelector('#vividness input[type=number]').value"
-                               f" == '{best.vividness:g}'", timeout=30_000)
+        page.wait_for_function(f"(document.querySelector('#vividness input[type=number]') || {{}})"
+                               f".value == '{best.vividness:g}'", timeout=30_000)
         _load_example(page, "dustbowl_sd")
         preview = page.locator("#hint_photo img").first
         assert not page.locator("#photo").is_visible()  # the photo to click replaces the upload
