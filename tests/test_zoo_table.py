@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,12 @@ def test_readme_is_a_visitors_page():
     readme = README.read_text(encoding="utf-8")
     assert readme.startswith("---\n") and "\nsdk: gradio\n" in readme  # the Space's front matter
     assert len(readme.split()) <= 1800  # words, as `wc -w` counts them
-    assert "shared/" not in readme and "../" not in readme
+    # Every file the page names by its path is in this repository: none outside it, none stale.
+    assert "../" not in readme
+    named = set(re.findall(r"`([\w.-]+/[\w./-]+\.(?:md|py|json|png|txt|toml))`", readme))
+    named |= set(re.findall(r"\]\(([\w.-]+/[\w./-]+\.(?:md|py|json|png|txt))\)", readme))
+    assert "docs/heads_examples.png" in named and "training/README.md" in named
+    assert not [name for name in named if not (ROOT / name).is_file()]
     assert "python -m pytest -q -rs" in readme and "docs/heads_examples.png" in readme
     ci = (ROOT / ".ci" / "run").read_text()
     assert "python -m pytest -q -rs" in ci
@@ -107,8 +113,6 @@ def test_the_manifest_lists_every_shipped_folder_with_its_figures(shipped_zoo, m
     """colorizer/hub/zoo.json carries each weight folder's fields and figures (so the zoo can be
     listed, and the demo's menu filled, before a download); `colorizer publish --no-push`
     copies them after a re-evaluation."""
-    import re
-
     from colorizer.hub.zoo import DEFAULT_MANIFEST, folder_fields, read_manifest
 
     monkeypatch.delenv("COLORIZER_ZOO", raising=False)
