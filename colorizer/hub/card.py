@@ -11,7 +11,8 @@ from colorizer.models.heads import HEAD_CARD_TEXT
 from colorizer.vividness import chroma_gain
 from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.io.jsonfiles import read_json
-from colorizer.hub.folder import CARD_NAME, METRICS_NAME, read_config
+from colorizer.hub.folder import read_config
+from colorizer.hub.folder_files import CARD_NAME, METRICS_NAME
 from colorizer.io.figures import METRICS, evaluation_name, markdown_row
 
 VIVIDNESS = """

@@ -25,17 +25,9 @@ from colorizer import __version__
 
 from colorizer.io import color
 from colorizer.io.atomic import (PARTIAL, atomic_folder, atomic_path, is_partial,
-                              remove_partial_files, write_text)
-from colorizer.hub.folder_files import (  # noqa: F401  (re-exported: the folder's file names)
-    CARD_NAME,
-    CONFIG_NAME,
-    CURVES_NAME,
-    FOLDER_FILES,
-    METRICS_NAME,
-    PRIOR_NAME,
-    WEIGHTS_NAME,
-    resolve_model_folder,
-)
+                                 remove_partial_files, write_text)
+from colorizer.hub.folder_files import (CONFIG_NAME, FOLDER_FILES, PRIOR_NAME, WEIGHTS_NAME,
+                                        resolve_model_folder)
 from colorizer.io.jsonfiles import read_json
 from colorizer.hub.config_check import MAX_CONFIG_BYTES, check_model_config
 from colorizer.models import ModelSpec, build_network

@@ -19,7 +19,8 @@ from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.hub.card import write_model_card
 from colorizer.io.figures import evaluation_name
 from colorizer.model import Colorizer
-from colorizer.hub.folder import CONFIG_NAME, CURVES_NAME, METRICS_NAME, resolve_model_folder
+from colorizer.hub.folder_files import (CONFIG_NAME, CURVES_NAME, METRICS_NAME,
+                                        resolve_model_folder)
 
 
 def _training_record(run_dir: Path, model_config: dict) -> dict:
