@@ -35,7 +35,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from colorizer import shards  # noqa: E402
-
 from colorizer.training import data
 from colorizer.training.config import TrainConfig  # noqa: E402
 

@@ -24,11 +24,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
+from colorizer import create_model  # noqa: E402
 from colorizer import quantization  # noqa: E402
-
 from colorizer.training import data
 from colorizer.training.config import TrainConfig, make_optimizer, stages  # noqa: E402
-from colorizer import create_model  # noqa: E402
 
 
 def _rate(model, inputs, steps: int, batch_size: int) -> float:

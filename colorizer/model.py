@@ -27,15 +27,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from colorizer.io import color
-
-from colorizer.models import quantization
-from colorizer.io.limits import LRUCache
-from colorizer.models.hint_input import HINT_CHANNELS
 from colorizer.hub import push_folder, resolve
-from colorizer.models.registry import ModelSpec, build_network, model_defaults, resolve_args
 from colorizer.hub.folder import load_folder, read_config, save_folder
 from colorizer.hub.folder_files import WEIGHTS_NAME
+from colorizer.io import color
+from colorizer.io.limits import LRUCache
+from colorizer.models import quantization
+from colorizer.models.hint_input import HINT_CHANNELS
+from colorizer.models.registry import ModelSpec, build_network, model_defaults, resolve_args
 from colorizer.vividness import chroma_gain
 
 # Resized copies (render sizes) kept per model; each holds a full copy of the weights.

@@ -20,8 +20,8 @@ import pytest
 from PIL import Image
 
 from colorizer import create_model, from_pretrained
-from colorizer.io.atomic import atomic_folder, atomic_path, is_partial, remove_partial_files, write_text
 from colorizer.cli import main
+from colorizer.io.atomic import atomic_folder, atomic_path, is_partial, remove_partial_files, write_text
 from conftest import colourful_image
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,9 +20,9 @@ import pytest
 from conftest import colourful_image
 from PIL import Image
 
-from colorizer.io.limits import LRUCache, PixelBudget
 from colorizer.demo import service
 from colorizer.hints.user import parse_hints
+from colorizer.io.limits import LRUCache, PixelBudget
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "1909Chicago.jpg"

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from colorizer import create_model
-
 from colorizer.evaluation import metrics
 from colorizer.evaluation.evaluate import evaluate
 from colorizer.io.figures import evaluation_table

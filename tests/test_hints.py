@@ -8,20 +8,18 @@ import tensorflow as tf
 from PIL import Image
 
 from colorizer import Colorizer, create_model
-
+from colorizer.cli import main
+from colorizer.evaluation.hints import evaluate_hints, parse_counts
+from colorizer.hints.simulator import HintSampler
 from colorizer.io import color
-
+from colorizer.io.figures import hint_table
+from colorizer.model import copy_shared_layers
+from colorizer.models.hint_input import hint_maps, idw_fill, patch_means
 from colorizer.training import data
 from colorizer.training.config import TrainConfig
 from colorizer.training.data import TfDataSource
-from colorizer.cli import main
-from colorizer.evaluation.hints import evaluate_hints, parse_counts
-from colorizer.io.figures import hint_table
-from colorizer.hints.simulator import HintSampler
-from colorizer.models.hint_input import hint_maps, idw_fill, patch_means
-from colorizer.training.sources import ArraySource
-from colorizer.model import copy_shared_layers
 from colorizer.training.loop import train
+from colorizer.training.sources import ArraySource
 from conftest import colourful_image
 
 

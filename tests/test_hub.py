@@ -54,8 +54,8 @@ def test_not_a_model_folder(tmp_path):
 # --- the zoo, model cards and publishing -------------------------------------------------------
 
 import colorizer  # noqa: E402
-from colorizer.training.export import export_weights  # noqa: E402
 from colorizer.hub import HubError, push_folder, resolve  # noqa: E402
+from colorizer.training.export import export_weights  # noqa: E402
 
 
 def _evaluation(ab_mse=150.0):

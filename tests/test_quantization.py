@@ -9,12 +9,10 @@ import pytest
 from PIL import Image
 
 from colorizer import create_model, from_pretrained
-
-from colorizer.io import color
-
-from colorizer.models import quantization
 from colorizer.cli import main
 from colorizer.evaluation.evaluate import evaluate
+from colorizer.io import color
+from colorizer.models import quantization
 from colorizer.models.losses import RebalancedCrossEntropy, objective
 from colorizer.training.loop import TrainConfig, train
 from tests.conftest import colourful_image

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import colorizer
 from colorizer import create_model
+import colorizer
 from colorizer.models import HEADS, ModelSpec, list_models, model_defaults
 from colorizer.models.quantization import ab_bins
 

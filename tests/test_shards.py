@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from colorizer.training import data, shards
-from colorizer.training.sources import ArraySource
 from colorizer.training.loop import TrainConfig, train
+from colorizer.training.sources import ArraySource
 from conftest import colourful_image
 from test_train import _epochs, _run_without_tensorflow
 

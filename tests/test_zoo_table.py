@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from colorizer.io import figures as schema
 from colorizer.cli import main, results_table
-from colorizer.io.figures import evaluation_table
 from colorizer.hub.zoo import list_pretrained
+from colorizer.io import figures as schema
+from colorizer.io.figures import evaluation_table
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

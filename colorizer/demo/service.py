@@ -30,8 +30,8 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageColor, ImageDraw  # noqa: E402
 
-from colorizer.io.limits import LRUCache, PixelBudget  # noqa: E402
 from colorizer.hints.user import parse_colour, read_hints_json  # noqa: E402
+from colorizer.io.limits import LRUCache, PixelBudget  # noqa: E402
 from colorizer.hub import HubError, resolve  # noqa: E402  (light: TensorFlow loads with a model)
 from colorizer.io.images import (  # noqa: E402
     DEFAULT_MAX_PIXELS,
@@ -40,8 +40,8 @@ from colorizer.io.images import (  # noqa: E402
     check_image,
     read_pixels,
 )
-from colorizer.io.figures import short  # noqa: E402
 from colorizer.hub.zoo import list_pretrained  # noqa: E402
+from colorizer.io.figures import short  # noqa: E402
 
 # The repository's examples/ (beside app.py): photos the API takes by their server path.
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples"

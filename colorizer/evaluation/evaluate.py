@@ -24,16 +24,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from colorizer.io import color
-
 from colorizer.evaluation import metrics
-
-from colorizer.models import quantization
-from colorizer.io.atomic import save_figure, write_text
-from colorizer.io.images import ImageError, float_rgb, read_pixels
 from colorizer.inference import compose, lightness_of_pixels, model_input, photo_input
-from colorizer.io.photo_files import LoadReport, list_images
+from colorizer.io import color
+from colorizer.io.atomic import save_figure, write_text
 from colorizer.io.figures import PREDICTORS, evaluation_name
+from colorizer.io.images import ImageError, float_rgb, read_pixels
+from colorizer.io.photo_files import LoadReport, list_images
+from colorizer.models import quantization
 
 
 

@@ -21,16 +21,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from colorizer.io import color
-
 from colorizer.evaluation import metrics
-from colorizer.io.atomic import save_figure, write_text
 from colorizer.evaluation.evaluate import evaluation_photos, full_resolution, summary_header
-from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
-from colorizer.hints.spread import points_of_maps, spread
 from colorizer.hints.simulator import HintSampler
-from colorizer.io.figures import HINT_PREDICTORS
+from colorizer.hints.spread import points_of_maps, spread
+from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.inference import compose
+from colorizer.io import color
+from colorizer.io.atomic import save_figure, write_text
+from colorizer.io.figures import HINT_PREDICTORS
 
 PREDICTORS = HINT_PREDICTORS
 METRICS_NAME = HINT_METRICS_NAME

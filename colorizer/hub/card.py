@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from colorizer.hub.folder import read_config
+from colorizer.hub.folder_files import CARD_NAME, METRICS_NAME
+from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.io.atomic import atomic_path
+from colorizer.io.figures import METRICS, evaluation_name, markdown_row
+from colorizer.io.jsonfiles import read_json
 from colorizer.models import ModelSpec, model_description
 from colorizer.models.heads import HEAD_CARD_TEXT
 from colorizer.vividness import chroma_gain
-from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
-from colorizer.io.jsonfiles import read_json
-from colorizer.hub.folder import read_config
-from colorizer.hub.folder_files import CARD_NAME, METRICS_NAME
-from colorizer.io.figures import METRICS, evaluation_name, markdown_row
 
 VIVIDNESS = """
 Default vividness: **{vividness}** (chroma x {gain}; 0 is the network's own colour, 100 doubles

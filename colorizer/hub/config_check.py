@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from colorizer.hub.folder_files import is_temperature
-from colorizer.vividness import is_vividness
 from colorizer.models import HEADS, list_models, model_defaults
 from colorizer.models.efficientnet_lite import VARIANTS
+from colorizer.vividness import is_vividness
 
 # The largest square size a saved model may declare (the demo renders at most 512 px too).
 MAX_IMAGE_SIZE = 512

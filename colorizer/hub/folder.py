@@ -22,17 +22,16 @@ import dataclasses
 import keras
 
 from colorizer import __version__
-
 from colorizer.io import color
 from colorizer.io.atomic import (PARTIAL, atomic_folder, atomic_path, is_partial,
                                  remove_partial_files, write_text)
 from colorizer.hub.folder_files import (CONFIG_NAME, FOLDER_FILES, PRIOR_NAME, WEIGHTS_NAME,
                                         resolve_model_folder)
-from colorizer.io.jsonfiles import read_json
 from colorizer.hub.config_check import MAX_CONFIG_BYTES, check_model_config
+from colorizer.io.jsonfiles import read_json
 from colorizer.models import ModelSpec, build_network
-from colorizer.models.registry import resolve_args
 from colorizer.models.quantization import load_prior, save_prior
+from colorizer.models.registry import resolve_args
 
 
 def save_folder(network: keras.Model, spec: ModelSpec, folder: str | Path, *,

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from colorizer.hub.folder_files import CONFIG_NAME, METRICS_NAME, WEIGHTS_NAME, is_temperature
-from colorizer.vividness import is_vividness
-from colorizer.io.jsonfiles import read_json
 from colorizer.io.figures import METRICS, SUMMARY, labelled, short
+from colorizer.io.jsonfiles import read_json
+from colorizer.vividness import is_vividness
 
 # The shipped zoo lives next to the package in a source checkout (pip install -e .).
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"

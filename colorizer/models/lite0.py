@@ -10,9 +10,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from colorizer.models.hint_input import HINT_CHANNELS
 from colorizer.models import efficientnet_lite as lite
 from colorizer.models.heads import check_head, classification_head
+from colorizer.models.hint_input import HINT_CHANNELS
 from colorizer.models.registry import register_model
 
 

@@ -14,7 +14,6 @@ import numpy as np
 from keras import ops
 
 from colorizer.io import color
-
 from colorizer.models import quantization
 
 

@@ -20,7 +20,6 @@ import numpy as np
 import tensorflow as tf
 
 from colorizer.io import color
-
 from colorizer.training import shards
 from colorizer.io.photo_files import (  # noqa: F401  (re-exported)
     GRAY_CHROMA,

@@ -14,9 +14,9 @@ import json
 import shutil
 from pathlib import Path
 
-from colorizer.io.atomic import atomic_folder, write_text
-from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
 from colorizer.hub.card import write_model_card
+from colorizer.hub.folder_files import HINT_CURVES_NAME, HINT_METRICS_NAME
+from colorizer.io.atomic import atomic_folder, write_text
 from colorizer.io.figures import evaluation_name
 from colorizer.model import Colorizer
 from colorizer.hub.folder_files import (CONFIG_NAME, CURVES_NAME, METRICS_NAME,

@@ -36,11 +36,11 @@ from pathlib import Path
 
 import keras
 
-from colorizer.models import quantization
 from colorizer.hub.folder_files import PRIOR_NAME
+from colorizer.model import create_model
+from colorizer.models import quantization
 from colorizer.training.callbacks import TimeLimit, has_checkpoint, run_callbacks
 from colorizer.training.config import TrainConfig, make_optimizer, stages
-from colorizer.model import create_model
 from colorizer.training.shards import prior_sample
 
 __all__ = ["TrainConfig", "default_source", "train"]

@@ -20,9 +20,8 @@ import numpy as np
 from PIL import Image
 
 from colorizer.io import color
-
-from colorizer.training import shards
 from colorizer.io.photo_files import GRAY_CHROMA, GRAY_PIXEL_SHARE, split_paths
+from colorizer.training import shards
 
 
 def decode_resized(path: str, size: int) -> np.ndarray | None:
