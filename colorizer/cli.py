@@ -447,6 +447,9 @@ def _add_config_flags(parser: argparse.ArgumentParser, *, with_choices: bool) ->
         elif field.name == "augment":
             parser.add_argument("--augment", type=lambda text: [a for a in text.split(",") if a],
                                 help=help)
+        elif field.type == "bool":
+            parser.add_argument("--" + field.name.replace("_", "-"),
+                                action=argparse.BooleanOptionalAction, default=None, help=help)
         else:
             parser.add_argument("--" + field.name.replace("_", "-"),
                                 type=_FIELD_TYPES[field.type],

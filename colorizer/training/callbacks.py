@@ -11,6 +11,8 @@ A run folder holds everything about one training run::
     curves.png      the loss curves, redrawn every epoch
     model/          the best epoch so far (lowest val loss, or the config's ``monitor``) as a
                     model folder (config + weights)
+    epochs/NNN/     with ``keep_epochs``, every epoch's model folder
+    critic.weights.h5  with a critic (colorizer.training.realism_losses), its latest weights
 
 With ``ema`` in the config, validation and model/ use the moving average of the weights, while
 backup/ keeps the raw weights and the average (in the optimizer) so a resumed run goes on alike.
@@ -85,16 +87,17 @@ class RunFolderCallback(keras.callbacks.Callback):
         logs = logs or {}
         plot_curves(self.run_dir / HISTORY_NAME, self.run_dir / "curves.png")
         value = logs.get(self.monitor, logs.get(self.monitor.removeprefix("val_"), float("inf")))
+        extra = {"epoch": epoch + 1, "monitor": self.monitor,
+                 "val_loss": float(logs.get("val_loss", float("nan"))),
+                 "val_ab_mse": float(logs.get("val_ab_mse", float("nan"))),
+                 "machine": machine_description(),
+                 "training": dataclasses.asdict(self.config)}
+        if self.config.keep_epochs:  # every epoch's model, to be scored afterwards
+            self.colorizer.save_pretrained(self.run_dir / "epochs" / f"{epoch + 1:03d}",
+                                           extra=extra)
         if value < self.best:
             self.best = float(value)
-            self.colorizer.save_pretrained(
-                self.run_dir / "model",
-                extra={"epoch": epoch + 1, "monitor": self.monitor,
-                       "val_loss": float(logs.get("val_loss", float("nan"))),
-                       "val_ab_mse": float(logs.get("val_ab_mse", float("nan"))),
-                       "machine": machine_description(),
-                       "training": dataclasses.asdict(self.config)},
-            )
+            self.colorizer.save_pretrained(self.run_dir / "model", extra=extra)
 
 
 def _accelerators() -> str:

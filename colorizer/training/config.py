@@ -23,6 +23,8 @@ LR_SCHEDULES = ("constant", "cosine")
 
 
 AUGMENTATIONS = ("flip", "crop")
+FEATURE_NETS = ("lite0", "lite1")  # not lite2: the realism judge (colorizer.evaluation.realism)
+CRITIC_MODES = ("off", "pretrain", "gan")
 
 
 def _model_names() -> list[str]:
@@ -94,6 +96,25 @@ class TrainConfig:
     time_limit: float = _field(0.0, "stop after the epoch during which this many seconds of "
                                "training ran out (0 = off)")
     seed: int = _field(0, "shuffling and split seed")
+    # Realism losses and DeOldify's NoGAN schedule: colorizer.training.realism_losses.
+    pixel_loss: float = _field(1.0, "weight of the ab MSE beside the realism losses below")
+    feature_loss: float = _field(0.0, "weight of the feature (perceptual) loss on the sRGB "
+                                 "result (0 = off)")
+    feature_net: str = _field("lite0", "ImageNet classifier of the feature loss (lite2, the "
+                              "realism judge, is refused)", choices=lambda: FEATURE_NETS)
+    colourfulness_loss: float = _field(0.0, "weight of DDColor's colourfulness term, "
+                                       "1 - CF/100 (0 = off)")
+    critic: str = _field("off", "PatchGAN critic: off; pretrain = the critic alone on the "
+                         "generator's results (NoGAN's second phase); gan = both (third)",
+                         choices=lambda: CRITIC_MODES)
+    adversarial_loss: float = _field(0.01, "weight of the generator's adversarial (hinge) loss "
+                                     "with critic=gan")
+    critic_lr: float = _field(2e-4, "learning rate of the critic (Adam, beta_1 0.5)")
+    epoch_photos: int = _field(0, "photos per epoch, the training stream going on across "
+                               "epochs (0 = one pass over the training set); with keep_epochs "
+                               "a checkpoint every this many photos")
+    keep_epochs: bool = _field(False, "also keep each epoch's model as epochs/NNN (to pick a "
+                               "GAN checkpoint by its scores)")
 
     def resolved(self) -> "TrainConfig":
         """Fill the defaults that depend on other fields and check every value."""
@@ -122,6 +143,26 @@ class TrainConfig:
             raise ValueError(f"fine_tune_epochs must be >= 0, got {self.fine_tune_epochs}")
         if self.time_limit < 0:
             raise ValueError(f"time_limit must be >= 0 (0 = off), got {self.time_limit}")
+        if self.feature_net not in FEATURE_NETS:
+            raise ValueError(f"feature_net must be one of {FEATURE_NETS} (lite2 is the realism "
+                             f"judge), got {self.feature_net!r}")
+        if self.critic not in CRITIC_MODES:
+            raise ValueError(f"critic must be one of {CRITIC_MODES}, got {self.critic!r}")
+        for name in ("pixel_loss", "feature_loss", "colourfulness_loss", "adversarial_loss"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.critic_lr <= 0:
+            raise ValueError(f"critic_lr must be positive, got {self.critic_lr}")
+        if self.epoch_photos < 0:
+            raise ValueError(f"epoch_photos must be >= 0 (0 = one pass), got {self.epoch_photos}")
+        if self.epoch_photos and self.epoch_photos < self.batch_size:
+            raise ValueError(f"epoch_photos ({self.epoch_photos}) is less than one batch "
+                             f"({self.batch_size})")
+        realism = self.feature_loss or self.colourfulness_loss or self.critic != "off"
+        if realism and self.strategy != "default":
+            raise ValueError("the realism losses train on one device (strategy default)")
+        if realism and self.model_args.get("head", "regression") != "regression":
+            raise ValueError("the realism losses need a regression head (they score its ab)")
         unknown = sorted(set(self.augment) - set(AUGMENTATIONS))
         if unknown:
             raise ValueError(f"unknown augmentation(s) {unknown}; use {AUGMENTATIONS}")

@@ -41,6 +41,7 @@ from colorizer.model import create_model
 from colorizer.models import quantization
 from colorizer.training.callbacks import TimeLimit, has_checkpoint, run_callbacks
 from colorizer.training.config import TrainConfig, make_optimizer, stages
+from colorizer.training.realism_losses import CriticCheckpoint, RealismTrainer, uses_trainer
 from colorizer.training.shards import prior_sample
 
 __all__ = ["TrainConfig", "default_source", "train"]
@@ -168,20 +169,37 @@ def _fit(config: TrainConfig, source, model, train_pixels, val_pixels, run_dir: 
     train_data = source.batches(train_pixels, config, model.training_pair, training=True)
     val_data = source.batches(val_pixels, config, model.training_pair, training=False)
     steps_per_epoch = max(1, len(train_pixels) // config.batch_size)
+    if config.epoch_photos:  # the stream goes on across epochs (Keras keeps its iterator)
+        if not hasattr(train_data, "repeat"):
+            raise ValueError("epoch_photos needs the tf.data source on one worker")
+        train_data, steps_per_epoch = train_data.repeat(), config.epoch_photos // config.batch_size
     loss, metrics = model.objective(config.rebalance_lambda)
     agree = getattr(source, "any_worker", None)
     time_limit = [TimeLimit(config.time_limit, agree=agree)] if config.time_limit else []
+    fitted, extra = model.network, []
+    if uses_trainer(config):  # realism losses: the generator inside a trainer of its own
+        with source.scope():
+            fitted = RealismTrainer(model.network, config)
+        if config.init_from and Path(config.init_from).is_dir():  # a run (or its model) folder
+            fitted.load_critic(config.init_from)
+        extra = [CriticCheckpoint(run_dir, fitted)] if fitted.critic is not None else []
     for stage in stages(config):
         with source.scope():
             if stage.fine_tune:
                 model.set_encoder_trainable(True)
-            model.network.compile(optimizer=make_optimizer(config, stage, steps_per_epoch),
-                                  loss=loss, metrics=metrics)
-        model.network.fit(
+            optimizer = make_optimizer(config, stage, steps_per_epoch)
+            if fitted is model.network:
+                fitted.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+            else:
+                fitted.compile(optimizer=optimizer,
+                               critic_optimizer=keras.optimizers.Adam(config.critic_lr, 0.5))
+        fitted.fit(
             train_data, validation_data=val_data, initial_epoch=stage.first_epoch,
-            epochs=stage.last_epoch,
-            callbacks=[*run_callbacks(run_dir, config, stage, model), *time_limit],
+            epochs=stage.last_epoch, steps_per_epoch=steps_per_epoch if config.epoch_photos
+            else None,
+            callbacks=[*run_callbacks(run_dir, config, stage, model), *extra, *time_limit],
             shuffle=False,  # the sources shuffle themselves
             verbose=1 if sys.stderr.isatty() else 2)
-        if model.network.stop_training:  # early stopping or the time limit ends the whole run
+        if fitted.stop_training:  # early stopping or the time limit ends the whole run
             break
+
