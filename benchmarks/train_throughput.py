@@ -1,78 +1,78 @@
-"""Training throughput of each architecture on the real tf.data pipeline, and one epoch's time.
+"""Training throughput (photos/s) of the one loop's training step, and one epoch's time.
 
     python benchmarks/train_throughput.py --data data/flickr8k
     python benchmarks/train_throughput.py --data data/flickr8k --model cnn --width 0.5
-    python benchmarks/train_throughput.py --data data/flickr8k --model lite0_unet \
-        --in-memory                      # pipeline efficiency
+    python benchmarks/train_throughput.py --data data/mixed150k --model lite0_unet \\
+        --model-arg encoder_scale=2 --model-arg hints=true --model-arg hint_film=true \\
+        --loss mse,feature,pretrain,gan          # the NoGAN phases (issue 29)
 
-Decodes a few hundred training images, runs 2 warm-up steps (tracing), then times --steps
-training steps of Keras ``fit`` and prints images/s and the projected time of one epoch over the
-whole training split. With ``--in-memory`` the same model is also fed the same images as
-ready-made L / ab arrays (no decoding, Lab conversion or augmentation per step), and the ratio of
-the two rates is the pipeline efficiency (1.0: the pipeline costs nothing). Prints figures;
-asserts nothing.
+Builds the batches as ``colorizer train`` does (the config's data source: tf.data, shards
+when the folder has them), runs 2 warm-up steps (tracing), then times --steps steps of Keras
+``fit`` and prints photos/s. Loss
+``mse`` is the model's own objective (Keras' step); ``feature`` adds the feature loss,
+``pretrain`` trains the critic alone on the generator's results, ``gan`` trains both
+(:mod:`colorizer.training.realism_losses`). ``--jit`` compiles the step with XLA. Prints
+figures; asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-from colorizer import create_model  # noqa: E402
-from colorizer import quantization  # noqa: E402
-from colorizer.training import data
+from colorizer.model import create_model  # noqa: E402
 from colorizer.training.config import TrainConfig, make_optimizer, stages  # noqa: E402
+from colorizer.training.data import TfDataSource  # noqa: E402
+from colorizer.training.realism_losses import RealismTrainer  # noqa: E402
+from colorizer.training.shards import prior_sample  # noqa: E402
+
+LOSSES = {  # --loss name -> TrainConfig fields
+    "mse": {},
+    "feature": {"feature_loss": 0.1},
+    "pretrain": {"critic": "pretrain"},
+    "gan": {"feature_loss": 0.1, "critic": "gan"},
+}
 
 
-def _rate(model, inputs, steps: int, batch_size: int) -> float:
-    """Images per second of ``fit`` over ``steps`` steps, after 2 warm-up steps."""
-    model.fit(*inputs, steps_per_epoch=2, epochs=1, verbose=0)  # tracing, first steps
+def _rate(model, data, steps: int, batch_size: int) -> float:
+    """Photos per second of ``fit`` over ``steps`` steps, after 2 warm-up steps."""
+    model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # tracing, first steps
     start = time.perf_counter()
-    model.fit(*inputs, steps_per_epoch=steps, epochs=1, verbose=0)
+    model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
     return steps * batch_size / (time.perf_counter() - start)
 
 
-def measure(name: str, data_path: str, steps: int, batch_size: int, image_size: int,
-            model_args: dict, in_memory: bool = False) -> dict:
-    train_paths = data.list_images(data_path, "train")
-    images_needed = (steps + 2) * batch_size
-    pixels, _, _ = data.load_images(train_paths[:images_needed], image_size, warn=False)
+def measure(name: str, data_path: str, loss: str, steps: int, batch_size: int, image_size: int,
+            model_args: dict, jit: bool = False) -> dict:
+    config = TrainConfig(model=name, data=data_path, batch_size=batch_size,
+                         image_size=image_size, model_args=model_args,
+                         limit=(steps + 2) * batch_size, val_limit=1, **LOSSES[loss]).resolved()
+    source = TfDataSource()
+    pixels, _ = source.load(config)
     model = create_model(name, image_size=image_size, **model_args)
-    dataset = data.make_dataset(pixels, image_size, batch_size, shuffle=True, augment=["flip"],
-                                drop_remainder=True).map(model.training_pair).repeat()
     if model.spec.needs_prior:
-        model.with_prior(quantization.prior_from_images(pixels))
-    loss, metrics = model.objective()
-    config = TrainConfig(model=name, data=data_path, batch_size=batch_size).resolved()
+        from colorizer.models import quantization
+
+        model.with_prior(quantization.prior_from_images(prior_sample(pixels)))
+    data = source.batches(pixels, config, model.training_pair, training=True).repeat()
     optimizer = make_optimizer(config, stages(config)[0], steps)
-    network = model.network
-    network.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    result = {"model": name, "args": model_args, "params": model.count_params(),
-              "images_per_s": _rate(network, (dataset,), steps, batch_size),
-              "train_images": len(train_paths)}
-    result["epoch_s"] = len(train_paths) / result["images_per_s"]
-    if in_memory:
-        pairs = [(x.numpy(), y.numpy()) for x, y in
-                 data.make_dataset(pixels, image_size, 256).map(model.training_pair)]
-        arrays = tuple(np.concatenate(part) for part in zip(*pairs))
-        result["in_memory_images_per_s"] = _rate_arrays(network, arrays, steps, batch_size)
-    return result
-
-
-def _rate_arrays(model, arrays, steps: int, batch_size: int) -> float:
-    """Like :func:`_rate`, feeding NumPy arrays held in memory (Keras batches them itself)."""
-    x, y = (np.concatenate([a] * (1 + (steps + 2) * batch_size // len(a))) for a in arrays)
-    model.fit(x[:2 * batch_size], y[:2 * batch_size], batch_size=batch_size, epochs=1, verbose=0)
-    count = steps * batch_size
-    start = time.perf_counter()
-    model.fit(x[:count], y[:count], batch_size=batch_size, epochs=1, verbose=0, shuffle=True)
-    return count / (time.perf_counter() - start)
+    if LOSSES[loss]:
+        fitted = RealismTrainer(model.network, config)
+        fitted.compile(optimizer=optimizer, critic_optimizer=keras.optimizers.Adam(2e-4, 0.5),
+                       jit_compile=jit)
+    else:
+        fitted = model.network
+        objective, metrics = model.objective()
+        fitted.compile(optimizer=optimizer, loss=objective, metrics=metrics, jit_compile=jit)
+    return {"model": name, "loss": loss, "args": model_args, "params": model.count_params(),
+            "photos_per_s": _rate(fitted, data, steps, batch_size)}
 
 
 def main() -> None:
@@ -80,30 +80,36 @@ def main() -> None:
     parser.add_argument("--data", required=True)
     parser.add_argument("--model", action="append",
                         help="architecture (repeatable; default: the report's three)")
+    parser.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
+                        help="architecture argument, JSON value (repeatable)")
     parser.add_argument("--width", type=float, help="width multiplier for cnn")
+    parser.add_argument("--loss", default="mse",
+                        help=f"comma-separated steps to time: {', '.join(LOSSES)}")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--image-size", type=int, default=128)
-    parser.add_argument("--head", choices=["regression", "classification"], default="regression")
-    parser.add_argument("--in-memory", action="store_true",
-                        help="also feed in-memory arrays and print the pipeline efficiency")
+    parser.add_argument("--jit", action="store_true", help="compile the step with XLA")
     args = parser.parse_args()
-    print(f"{'model':<18} {'args':<40} {'params':>12} {'img/s':>7} {'one epoch':>10}")
+    losses = [loss for loss in args.loss.split(",") if loss]
+    unknown = sorted(set(losses) - set(LOSSES))
+    if unknown:
+        parser.error(f"unknown --loss {unknown}; use {', '.join(LOSSES)}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; Keras {keras.__version__} on "
+          f"{keras.backend.backend()}; batch {args.batch_size}, {args.image_size} px, "
+          f"{args.steps} timed steps{', XLA' if args.jit else ''}")
+    print(f"{'model':<18} {'loss':<9} {'args':<52} {'params':>11} {'photos/s':>9}")
     for name in args.model or ["autoencoder", "cnn", "xception_decoder"]:
-        model_args = {"weights": None} if name == "xception_decoder" else {}  # no download
+        model_args = dict(item.split("=", 1) for item in args.model_arg)
+        model_args = {key: json.loads(value) for key, value in model_args.items()}
+        if name == "xception_decoder":
+            model_args["weights"] = None  # no download
         if name == "cnn" and args.width:
             model_args["width"] = args.width
-        if args.head != "regression":
-            model_args["head"] = args.head
-        result = measure(name, args.data, args.steps, args.batch_size, args.image_size, model_args,
-                         args.in_memory)
-        print(f"{name:<18} {str(model_args):<40} {result['params']:>12,} "
-              f"{result['images_per_s']:>7.1f} {result['epoch_s'] / 60:>8.1f} min"
-              f"   ({result['train_images']} training images)", flush=True)
-        if args.in_memory:
-            memory = result["in_memory_images_per_s"]
-            print(f"{'':<18} in-memory arrays: {memory:.1f} img/s; pipeline efficiency "
-                  f"{result['images_per_s'] / memory:.2f}", flush=True)
+        for loss in losses:
+            result = measure(name, args.data, loss, args.steps, args.batch_size,
+                             args.image_size, model_args, args.jit)
+            print(f"{name:<18} {loss:<9} {json.dumps(model_args):<52} {result['params']:>11,} "
+                  f"{result['photos_per_s']:>9.1f}", flush=True)
 
 
 if __name__ == "__main__":
