@@ -50,6 +50,10 @@ def test_the_realism_judge_is_refused_as_feature_network(image_folder, tmp_path)
     with pytest.raises(ValueError, match="epoch_photos"):
         train(_config(image_folder, tmp_path / "r", epoch_photos=2))
     assert not (tmp_path / "r").exists()
+    from colorizer.training.sources import ArraySource  # Keras on JAX: no TensorFlow step
+
+    with pytest.raises(ValueError, match="written for TensorFlow"):
+        ArraySource().check(_config(image_folder, tmp_path / "r", critic="gan"))
 
 
 def test_patch_critic_judges_patches_with_spectral_normalisation():

@@ -2,6 +2,7 @@
 
     python tools/choose_vividness.py --limit 400                  # print the sweep and the choice
     python tools/choose_vividness.py --limit 400 --write          # ... and store it in config.json
+    python tools/choose_vividness.py runs/X/epochs/* --json runs/X/scores.json   # keep the sweep
 
 For each model (default: the zoo's shipped folders under weights/) and each validation set
 (Flickr8k val and MiniPlaces val, the zoo table's two), the network runs once per photo, through
@@ -86,6 +87,9 @@ def main() -> None:
                         help="vividness settings to try, comma-separated")
     parser.add_argument("--write", action="store_true",
                         help="store the choice in each folder's config.json")
+    parser.add_argument("--json", type=Path,
+                        help="also write every sweep and choice here (tools/compare_checkpoints.py "
+                             "reads it); rewritten after each model")
     args = parser.parse_args()
     from colorizer import from_pretrained
     from colorizer.io.atomic import write_text
@@ -93,10 +97,16 @@ def main() -> None:
     settings = [int(v) for v in args.settings.split(",")]
     folders = [Path(m) for m in args.models] or sorted(
         p for p in Path("weights").iterdir() if (p / "config.json").is_file())
+    record = {}
     for folder in folders:
         model = from_pretrained(str(folder))
         tables = [sweep(model, path, split, args.limit, settings) for _, path, split in SETS]
         chosen = choose(tables, settings)
+        if args.json:
+            record[str(folder)] = {"default": chosen, "settings": settings,
+                                   "sets": {name: table for (name, _, _), table in
+                                            zip(SETS, tables)}}
+            write_text(args.json, json.dumps(record, indent=1) + "\n")
         print(f"\n## {folder.name} (judge: {tables[0]['judge']}; "
               + ", ".join(f"{name} {t['photos']} photos, gray PSNR {t['gray']['psnr']:.2f}"
                           for (name, _, _), t in zip(SETS, tables)) + ")")

@@ -41,7 +41,7 @@ from colorizer.training.config import FEATURE_NETS
 
 CRITIC_NAME = "critic.weights.h5"
 FEATURE_STRIDES = (4, 8, 16)
-CRITIC_WIDTH = 64
+CRITIC_WIDTH = 32  # 64 costs 3.5x the time of a fwd+bwd pass (0.51 s against 0.15 s a batch of 32, 2 cores)
 
 
 def uses_trainer(config) -> bool:
@@ -205,28 +205,30 @@ class RealismTrainer(keras.Model):
         inputs, ab_true = data
         lightness = _lightness(inputs)
         logs = {}
-        if self.critic is not None:  # the critic's step: hinge loss on this batch
-            ab_fake = ops.stop_gradient(self.generator(inputs, training=self.mode == "gan"))
-            with tf.GradientTape() as tape:
-                real, fake = self._critic_scores(lightness, ab_true, ab_fake, True)
-                critic_loss = (ops.mean(ops.relu(1.0 - real)) + ops.mean(ops.relu(1.0 + fake)))
+        # One generator pass serves both steps: the critic sees its result with the gradient
+        # stopped, the generator's loss the critic's judgement before this step's update.
+        with tf.GradientTape() as tape, tf.GradientTape() as critic_tape:
+            ab_fake = self.generator(inputs, training=self.mode != "pretrain")
+            if self.mode == "pretrain":
+                ab_fake = ops.stop_gradient(ab_fake)
+            loss, parts = self.generator_losses(lightness, ab_true, ab_fake)
+            if self.critic is not None:
+                real, fake = self._critic_scores(lightness, ab_true, ops.stop_gradient(ab_fake),
+                                                 True)
+                critic_loss = ops.mean(ops.relu(1.0 - real)) + ops.mean(ops.relu(1.0 + fake))
+                logs.update(critic_loss=critic_loss, critic_real=ops.mean(real),
+                            critic_fake=ops.mean(fake))
+            if self.mode == "gan":
+                judged = self.critic(ops.concatenate([lightness, ab_fake], axis=-1),
+                                     training=False)
+                parts["adversarial"] = -ops.mean(judged)
+                loss = loss + self.weights_of["adversarial"] * parts["adversarial"]
+        if self.critic is not None:
             variables = self.critic.trainable_variables
-            self.critic_optimizer.apply(tape.gradient(critic_loss, variables), variables)
-            logs.update(critic_loss=critic_loss, critic_real=ops.mean(real),
-                        critic_fake=ops.mean(fake))
-        if self.mode != "pretrain":  # the generator's step
-            with tf.GradientTape() as tape:
-                ab_fake = self.generator(inputs, training=True)
-                loss, parts = self.generator_losses(lightness, ab_true, ab_fake)
-                if self.mode == "gan":
-                    _, fake = self._critic_scores(lightness, ab_true, ab_fake, False)
-                    parts["adversarial"] = -ops.mean(fake)
-                    loss = loss + self.weights_of["adversarial"] * parts["adversarial"]
+            self.critic_optimizer.apply(critic_tape.gradient(critic_loss, variables), variables)
+        if self.mode != "pretrain":
             variables = self.generator.trainable_variables
             self.optimizer.apply(tape.gradient(loss, variables), variables)
-        else:
-            loss, parts = self.generator_losses(
-                lightness, ab_true, self.generator(inputs, training=False))
         logs.update(loss=loss, **parts)
         return self._record(logs)
 

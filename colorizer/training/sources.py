@@ -121,6 +121,11 @@ class ArraySource:
         if config.model_args.get("hints", False):
             raise ValueError("a hint model's simulated hints need the tf.data source "
                              "(TensorFlow); the NumPy source has none")
+        if config.feature_loss or config.colourfulness_loss or config.critic != "off":
+            raise ValueError("the realism losses' training step is written for TensorFlow "
+                             "(colorizer.training.realism_losses); the NumPy source has none")
+        if config.epoch_photos:
+            raise ValueError("epoch_photos needs the tf.data source (TensorFlow)")
 
     def scope(self):
         return contextlib.nullcontext()
