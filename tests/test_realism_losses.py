@@ -81,7 +81,7 @@ def test_nogan_phases_chain_through_the_one_loop(image_folder, tmp_path):
 
     # 2. The critic alone: the generator does not change, the critic is kept.
     second = train(_config(image_folder, tmp_path / "critic", epochs=1, critic="pretrain",
-                           init_from=str(first / "epochs" / "002")))
+                           init_from=str(first / "epochs" / "002"), ema=0.9))
     assert (second / CRITIC_NAME).is_file()
     for before, after in zip(_weights(first / "epochs" / "002"), _weights(second / "model")):
         np.testing.assert_array_equal(before, after)

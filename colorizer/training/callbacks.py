@@ -273,7 +273,9 @@ def run_callbacks(run_dir: Path, config: TrainConfig, stage: Stage, colorizer) -
         HistoryLogger(run_dir / HISTORY_NAME),
         Checkpoint(run_dir / stage.backup, first_epoch=stage.first_epoch),
     ]
-    if config.ema:  # after the backup (raw weights), before the best-model folder (averaged)
+    # After the backup (raw weights), before the best-model folder (averaged). Not while only
+    # a critic trains: the generator's optimizer never steps, so its average was never set.
+    if config.ema and config.critic != "pretrain":
         callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     callbacks.append(RunFolderCallback(run_dir, config, colorizer))
     if config.early_stopping:
