@@ -5,8 +5,9 @@
     python benchmarks/side_by_side.py --models ... --data data/flickr8k --limit 6 \
         -o runs/heads_val.png          # validation photos: research-only, keep out of git
 
-Each model colorizes the full-resolution photo (its default decoding; ``--temperature`` for the
-classification models); the colourfulness of each result is printed under it.
+Each model colorizes the full-resolution photo (its default decoding and vividness;
+``--temperature`` for the classification models; ``NAME@V`` sets vividness V); the colourfulness
+of each result is printed under it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import numpy as np  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", required=True, help="zoo names or model folders")
+    parser.add_argument("--models", nargs="+", required=True,
+                        help="zoo names or model folders; NAME@V: at vividness V")
     parser.add_argument("--images", nargs="*", default=[], help="photo files")
     parser.add_argument("--data", help="or: a dataset folder (its val split)")
     parser.add_argument("--limit", type=int, default=6, help="photos taken from --data")
@@ -46,7 +48,11 @@ def main() -> None:
                                  else [])
     if not paths:
         raise SystemExit("no photos: pass --images and/or --data")
-    models = [(name, colorizer.from_pretrained(name)) for name in args.models]
+    models = []
+    for spec in args.models:
+        name, _, vividness = spec.partition("@")
+        model = colorizer.from_pretrained(name)
+        models.append((spec, model.with_vividness(float(vividness)) if vividness else model))
     columns = 2 + len(models)
     figure, axes = plt.subplots(len(paths), columns, figsize=(3.2 * columns, 2.6 * len(paths)),
                                 squeeze=False)
@@ -56,7 +62,11 @@ def main() -> None:
         panels = [("gray input", original.convert("L").convert("RGB"))]
         for name, model in models:
             temperature = args.temperature if model.default_temperature is not None else None
-            panels.append((Path(name).name, model.colorize(original, temperature=temperature)))
+            folder = Path(name.partition("@")[0])
+            label = (f"{folder.parts[-3].rsplit('.', 1)[-1]} epoch {folder.name}"  # a run's
+                     if folder.parent.name == "epochs" else folder.name)           # epochs/NNN
+            panels.append((f"{label} (vividness {model.default_vividness:g})",
+                           model.colorize(original, temperature=temperature)))
         panels.append(("original", original))
         for axis, (title, image) in zip(row, panels):
             scale = args.width / image.width

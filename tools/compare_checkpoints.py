@@ -8,7 +8,8 @@
         --figure runs/scores/curve.png
 
 The first file's (first) model is the reference. For every other model, at its default
-vividness (the sweep's choice), and on each validation set: its CF, KID x 1000, content
+vividness (the sweep's choice; where that leaves Flickr8k CF below 30, the lowest-KID setting
+that reaches 30 with PSNR above gray's: :func:`default_with_floor`), and on each validation set: its CF, KID x 1000, content
 agreement and PSNR, beside the reference's at the vividness that gives the same CF on that set
 (linear between the reference's settings; a CF beyond the reference's range is marked and
 compared at its end). A model wins when, on both sets, KID is at least 15 % lower, content
@@ -31,6 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 KID_GAIN = 0.15  # the issue's margin
 CF_FLOOR = 30.0  # on Flickr8k val
 METRICS = ("kid", "content", "psnr")
+
+
+def label(model: str) -> str:
+    """A short name: "TAG epoch NNN" for a run's epochs/NNN (TAG: after the run name's last
+    dot), else the folder's name."""
+    folder = Path(model)
+    if folder.parent.name == "epochs":
+        return f"{folder.parts[-3].rsplit('.', 1)[-1]} epoch {folder.name}"
+    return folder.name
 
 
 def load(paths: list[Path]) -> dict:
@@ -58,10 +68,28 @@ def matched(reference: dict, name: str, cf: float) -> dict:
     return result
 
 
+def default_with_floor(entry: dict) -> int:
+    """The sweep's choice if its Flickr8k CF reaches :data:`CF_FLOOR`, else the setting of lowest
+    summed KID among those that reach it with PSNR not below gray's on any set (the issue's
+    floor: a default with life in it); the sweep's choice when none does."""
+    tables = entry["sets"]
+    flickr = next(name for name in tables if name.startswith("flickr8k"))
+
+    def allowed(v):
+        return (tables[flickr][str(v)]["cf"] >= CF_FLOOR and
+                all(t[str(v)]["psnr"] >= t["gray"]["psnr"] for t in tables.values()))
+
+    if allowed(entry["default"]):
+        return entry["default"]
+    settings = [v for v in entry["settings"] if allowed(v)]
+    return min(settings, key=lambda v: sum(t[str(v)]["kid"] for t in tables.values()),
+               default=entry["default"])
+
+
 def compare(reference: dict, entry: dict) -> dict:
-    rows = {}
+    rows = {"default": default_with_floor(entry)}
     for name in entry["sets"]:
-        mine = entry["sets"][name][str(entry["default"])]
+        mine = entry["sets"][name][str(rows["default"])]
         theirs = matched(reference, name, mine["cf"])
         rows[name] = {"mine": mine, "reference": theirs,
                       "kid_change": mine["kid"] / theirs["kid"] - 1.0}
@@ -69,7 +97,7 @@ def compare(reference: dict, entry: dict) -> dict:
     rows["wins"] = (all(row["kid_change"] <= -KID_GAIN
                         and row["mine"]["content"] >= row["reference"]["content"]
                         and row["mine"]["psnr"] >= row["reference"]["psnr"]
-                        for row in rows.values() if isinstance(row, dict))
+                        for name, row in rows.items() if name in entry["sets"])
                     and rows[flickr]["mine"]["cf"] >= CF_FLOOR)
     return rows
 
@@ -100,8 +128,7 @@ def main() -> None:
             cells.append(f"{mine['cf']:.1f} | {mine['kid']:.2f} ({theirs['kid']:.2f}{mark}, "
                          f"{rows[name]['kid_change']:+.0%}) | {mine['content']:.1f} "
                          f"({theirs['content']:.1f}) | {mine['psnr']:.2f} ({theirs['psnr']:.2f})")
-        label = "/".join(Path(model).parts[-3:]) if "epochs" in model else Path(model).name
-        print(f"| {label} | {entry['default']} | " + " | ".join(cells)
+        print(f"| {label(model)} | {rows['default']} | " + " | ".join(cells)
               + f" | {'yes' if rows['wins'] else 'no'} |")
     print("(* CF beyond the reference's range: compared at its nearest end)")
     if args.figure:
@@ -117,23 +144,26 @@ def draw(reference_name: str, reference: dict, record: dict, sets: list[str],
 
     from colorizer.io.atomic import save_figure
 
-    figure, axes = plt.subplots(1, len(sets), figsize=(6 * len(sets), 4.5))
+    rows = (("kid", "KID x 1000 (lower: more real)"), ("psnr", "PSNR dB (higher: more exact)"))
+    figure, axes = plt.subplots(len(rows), len(sets), figsize=(6 * len(sets), 4 * len(rows)),
+                                squeeze=False)
     colours = plt.cm.viridis(np.linspace(0.0, 0.9, max(1, len(record))))
-    for axis, name in zip(np.atleast_1d(axes), sets):
-        settings, values = curve(reference, name)
-        axis.plot(values["cf"], values["kid"], "k-o", ms=3,
-                  label=f"{Path(reference_name).name} (vividness {settings[0]}..{settings[-1]})")
-        for colour, (model, entry) in zip(colours, record.items()):
-            _, mine = curve(entry, name)
-            label = "/".join(Path(model).parts[-2:])
-            axis.plot(mine["cf"], mine["kid"], "-", color=colour, lw=1, label=label)
-            default = entry["sets"][name][str(entry["default"])]
-            axis.plot(default["cf"], default["kid"], "o", color=colour)
-        axis.set_xlabel("colourfulness CF (higher: more colour)")
-        axis.set_ylabel("KID x 1000 (lower: more real)")
-        axis.set_title(name)
-        axis.grid(alpha=0.3)
-    np.atleast_1d(axes)[0].legend(fontsize=7)
+    for (key, title), axis_row in zip(rows, axes):
+        for axis, name in zip(axis_row, sets):
+            settings, values = curve(reference, name)
+            axis.plot(values["cf"], values[key], "k-o", ms=3, label=f"{Path(reference_name).name}"
+                      f" (vividness {settings[0]}..{settings[-1]})")
+            for colour, (model, entry) in zip(colours, record.items()):
+                _, mine = curve(entry, name)
+                axis.plot(mine["cf"], mine[key], "-", color=colour, lw=1, label=label(model))
+                default = entry["sets"][name][str(default_with_floor(entry))]
+                axis.plot(default["cf"], default[key], "o", color=colour)
+            axis.set_xlabel("colourfulness CF (higher: more colour)")
+            axis.set_ylabel(title)
+            axis.set_title(name)
+            axis.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    figure.suptitle("Each curve: one model over vividness 0..100; dot: its default", fontsize=10)
     figure.tight_layout()
     save_figure(figure, output, dpi=100)
     print(f"figure: {output}")
