@@ -113,7 +113,7 @@ def main() -> None:
     reference_name = next(iter(json.loads(args.scores[0].read_text())))
     reference = record.pop(reference_name)
     sets = list(reference["sets"])
-    print(f"reference: {reference_name} (default {reference['default']}); each model at its "
+    print(f"reference: {reference_name}; each model at its "
           "default vividness, the reference at the vividness of the same CF")
     print("| model | vividness | " + " | ".join(
         f"{name}: CF | KID x1000 (ref.) | content % (ref.) | PSNR (ref.)" for name in sets)
