@@ -141,6 +141,27 @@ def test_export_of_a_warm_started_run_counts_the_run_it_started_from(tmp_path):
     assert f"started from run `{first}`: 2 epochs and 200.0 s in all" in card
 
 
+def test_export_of_a_kept_checkpoint_counts_its_run_up_to_that_epoch(tmp_path):
+    # keep_epochs: RUN/epochs/NNN, started from another run's kept checkpoint.
+    first, second = tmp_path / "feature", tmp_path / "gan"
+    model = create_model("autoencoder", image_size=32)
+    for run, training in ((first, {"model": "autoencoder"}),
+                          (second, {"model": "autoencoder",
+                                    "init_from": str(first / "epochs" / "002")})):
+        for epoch in (1, 2, 3):
+            model.save_pretrained(run / "epochs" / f"{epoch:03d}",
+                                  extra={"epoch": epoch, "training": training})
+        (run / "history.csv").write_text("epoch,loss,epoch_seconds\n0,1.0,100.0\n"
+                                         "1,0.9,100.0\n2,0.8,100.0\n")
+    (tmp_path / "eval.json").write_text(json.dumps(_evaluation()))
+    folder = export_weights(second / "epochs" / "002", tmp_path / "weights" / "autoencoder.t_32",
+                            evaluation=tmp_path / "eval.json", command="colorizer train ...")
+    training = json.loads((folder / "metrics.json").read_text())["training"]
+    assert training["best_epoch"] == 2 and training["epochs_run"] == 4  # 2 here, 2 before
+    assert training["wall_time_s"] == 400.0
+    assert training["started_from"]["run"] == str(first / "epochs" / "002")
+
+
 
 def test_export_gives_a_classification_model_its_own_temperature(tmp_path):
     from colorizer.models.quantization import ab_bins

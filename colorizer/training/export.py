@@ -25,9 +25,14 @@ from colorizer.hub.folder_files import (CONFIG_NAME, CURVES_NAME, METRICS_NAME,
 
 def _training_record(run_dir: Path, model_config: dict) -> dict:
     """What a run cost. A run warm-started from another run folder (``init_from``) adds that
-    run's record as ``started_from``, and its epochs and wall time to the totals."""
+    run's record as ``started_from``, and its epochs and wall time to the totals. A checkpoint
+    kept by ``keep_epochs`` (``RUN/epochs/NNN``) counts its run's first NNN epochs."""
+    last = None
+    if run_dir.parent.name == "epochs" and run_dir.name.isdigit():
+        run_dir, last = run_dir.parent.parent, int(run_dir.name)
     history = run_dir / "history.csv"
     rows = list(csv.DictReader(history.open())) if history.is_file() else []
+    rows = rows[:last] if last is not None else rows
     seconds = sum(float(row.get("epoch_seconds") or 0) for row in rows)
     config = model_config.get("training", {})
     record = {
@@ -49,7 +54,8 @@ def _earlier_record(init_from: str) -> dict | None:
     """The training record of the weights a run started from: a run folder's, or a zoo weight
     folder's (its metrics.json), named as ``--init-from`` named it; None when unknown."""
     previous = Path(init_from)
-    if (previous / "history.csv").is_file():
+    run = previous.parent.parent if previous.parent.name == "epochs" else previous  # RUN/epochs/N
+    if (run / "history.csv").is_file():
         previous_config = json.loads((resolve_model_folder(previous) / CONFIG_NAME).read_text())
         return {"run": str(previous), **_training_record(previous, previous_config)}
     from colorizer.hub.zoo import find_pretrained
@@ -88,7 +94,8 @@ def export_weights(run: str | Path, output: str | Path, *, evaluation: str | Pat
                    command: str | None = None, overwrite: bool = False,
                    sources: str | Path | None = None, temperature: float | None = None
                    ) -> Path:
-    """Copy a run's best model into the weight folder ``output`` with metrics and a card.
+    """Copy a run's best model (or a checkpoint kept by ``keep_epochs``, ``RUN/epochs/NNN``) into
+    the weight folder ``output`` with metrics and a card.
 
     ``hint_evaluation`` (a hint model's hint_metrics.json of ``colorizer evaluate --hints``) is
     copied in with the curves beside it. ``sources`` (the sources file the run's data folder was
