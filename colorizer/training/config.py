@@ -158,7 +158,7 @@ class TrainConfig:
         if self.epoch_photos and self.epoch_photos < self.batch_size:
             raise ValueError(f"epoch_photos ({self.epoch_photos}) is less than one batch "
                              f"({self.batch_size})")
-        realism = self.feature_loss or self.colourfulness_loss or self.critic != "off"
+        realism = self.uses_realism_losses
         if realism and self.strategy != "default":
             raise ValueError("the realism losses train on one device (strategy default)")
         if realism and self.model_args.get("head", "regression") != "regression":
@@ -185,6 +185,12 @@ class TrainConfig:
             raise ValueError(f"{self.model} has no pretrained encoder to fine-tune")
         output = self.output or f"runs/{self.model}-{time.strftime('%Y%m%d-%H%M%S')}"
         return dataclasses.replace(self, optimizer=optimizer, output=output)
+
+    @property
+    def uses_realism_losses(self) -> bool:
+        """Whether the run trains with a loss beyond the model's own (feature, colourfulness or
+        critic: colorizer.training.realism_losses.RealismTrainer)."""
+        return bool(self.feature_loss or self.colourfulness_loss or self.critic != "off")
 
     def save(self, path: Path) -> None:
         # Atomically: a resumed run rewrites its config.json, and a kill must not cut it short.

@@ -41,7 +41,7 @@ from colorizer.model import create_model
 from colorizer.models import quantization
 from colorizer.training.callbacks import TimeLimit, has_checkpoint, run_callbacks
 from colorizer.training.config import TrainConfig, make_optimizer, stages
-from colorizer.training.realism_losses import CriticCheckpoint, RealismTrainer, uses_trainer
+from colorizer.training.realism_losses import CriticCheckpoint, RealismTrainer
 from colorizer.training.shards import prior_sample
 
 __all__ = ["TrainConfig", "default_source", "train"]
@@ -177,7 +177,7 @@ def _fit(config: TrainConfig, source, model, train_pixels, val_pixels, run_dir: 
     agree = getattr(source, "any_worker", None)
     time_limit = [TimeLimit(config.time_limit, agree=agree)] if config.time_limit else []
     fitted, extra = model.network, []
-    if uses_trainer(config):  # realism losses: the generator inside a trainer of its own
+    if config.uses_realism_losses:  # realism losses: the generator inside a trainer of its own
         with source.scope():
             fitted = RealismTrainer(model.network, config)
         if config.init_from and Path(config.init_from).is_dir():  # a run (or its model) folder

@@ -44,11 +44,6 @@ FEATURE_STRIDES = (4, 8, 16)
 CRITIC_WIDTH = 32  # 64 costs 3.5x the time of a fwd+bwd pass (0.51 s against 0.15 s a batch of 32, 2 cores)
 
 
-def uses_trainer(config) -> bool:
-    """Whether a run needs :class:`RealismTrainer` (any loss beyond the model's own)."""
-    return bool(config.feature_loss or config.colourfulness_loss or config.critic != "off")
-
-
 def to_rgb(lightness, ab):
     """Normalised L (N, S, S, 1) and ab (N, S, S, 2), the network's scales -> sRGB in 0..1."""
     lab = ops.concatenate([lightness * color.L_SCALE + color.L_CENTER,

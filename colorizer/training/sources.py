@@ -121,7 +121,7 @@ class ArraySource:
         if config.model_args.get("hints", False):
             raise ValueError("a hint model's simulated hints need the tf.data source "
                              "(TensorFlow); the NumPy source has none")
-        if config.feature_loss or config.colourfulness_loss or config.critic != "off":
+        if config.uses_realism_losses:
             raise ValueError("the realism losses' training step is written for TensorFlow "
                              "(colorizer.training.realism_losses); the NumPy source has none")
         if config.epoch_photos:
