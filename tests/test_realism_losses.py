@@ -50,6 +50,16 @@ def test_the_realism_judge_is_refused_as_feature_network(image_folder, tmp_path)
     with pytest.raises(ValueError, match="epoch_photos"):
         train(_config(image_folder, tmp_path / "r", epoch_photos=2))
     assert not (tmp_path / "r").exists()
+    # A damaged critic in init_from's run: one line naming it, and no run folder made.
+    from colorizer import create_model
+
+    create_model("lite0_unet", image_size=32, weights=None).save_pretrained(
+        tmp_path / "earlier" / "model")
+    (tmp_path / "earlier" / CRITIC_NAME).write_text("not weights")
+    with pytest.raises(ValueError, match="cannot read the critic's weights .*critic.weights.h5"):
+        train(_config(image_folder, tmp_path / "r", critic="gan",
+                      init_from=str(tmp_path / "earlier")))
+    assert not (tmp_path / "r").exists()
     from colorizer.training.sources import ArraySource  # Keras on JAX: no TensorFlow step
 
     with pytest.raises(ValueError, match="written for TensorFlow"):

@@ -139,6 +139,11 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
         model = create_model(config.model, image_size=config.image_size, **config.model_args)
         if config.init_from and not (resume and has_checkpoint(run_dir)):
             model.warm_start(config.init_from)
+        # Realism losses: the generator inside a trainer of its own, whose critic starts from
+        # init_from's run (a resumed run's checkpoint replaces it).
+        trainer = RealismTrainer(model.network, config) if config.uses_realism_losses else None
+        if trainer is not None and config.init_from and Path(config.init_from).is_dir():
+            trainer.load_critic(config.init_from)
     train_pixels, val_pixels = source.load(config)
     if len(train_pixels) == 0 or len(val_pixels) == 0:
         raise ValueError("no usable training or validation images (all unreadable or grayscale)")
@@ -147,7 +152,7 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
     with worker_folder(run_dir, chief, getattr(source, "worker_name", "worker")) as folder:
         config.save(folder / "config.json")
         try:
-            _fit(config, source, model, train_pixels, val_pixels, folder)
+            _fit(config, source, model, trainer, train_pixels, val_pixels, folder)
         except Exception as error:
             lost = getattr(source, "lost_worker", lambda error: None)(error)
             if lost is None:
@@ -160,8 +165,10 @@ def train(config: TrainConfig, *, resume: bool = False, source=None) -> Path:
     return run_dir
 
 
-def _fit(config: TrainConfig, source, model, train_pixels, val_pixels, run_dir: Path) -> None:
-    """The stages of the run, written to ``run_dir`` (this worker's folder)."""
+def _fit(config: TrainConfig, source, model, trainer, train_pixels, val_pixels,
+         run_dir: Path) -> None:
+    """The stages of the run, written to ``run_dir`` (this worker's folder); ``trainer``: the
+    :class:`RealismTrainer` around the model's network, or None (Keras' own step)."""
     print(f"training on {len(train_pixels)} images, validating on {len(val_pixels)} "
           f"(Keras {keras.__version__} on {keras.backend.backend()})", file=sys.stderr)
     if model.spec.needs_prior:
@@ -176,13 +183,9 @@ def _fit(config: TrainConfig, source, model, train_pixels, val_pixels, run_dir: 
     loss, metrics = model.objective(config.rebalance_lambda)
     agree = getattr(source, "any_worker", None)
     time_limit = [TimeLimit(config.time_limit, agree=agree)] if config.time_limit else []
-    fitted, extra = model.network, []
-    if config.uses_realism_losses:  # realism losses: the generator inside a trainer of its own
-        with source.scope():
-            fitted = RealismTrainer(model.network, config)
-        if config.init_from and Path(config.init_from).is_dir():  # a run (or its model) folder
-            fitted.load_critic(config.init_from)
-        extra = [CriticCheckpoint(run_dir, fitted)] if fitted.critic is not None else []
+    fitted, extra = trainer or model.network, []
+    if trainer is not None and trainer.critic is not None:
+        extra = [CriticCheckpoint(run_dir, trainer)]
     for stage in stages(config):
         with source.scope():
             if stage.fine_tune:

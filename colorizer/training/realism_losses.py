@@ -164,7 +164,12 @@ class RealismTrainer(keras.Model):
         path = next((path for path in found if path.is_file()), None)
         if self.critic is None or path is None:
             return False
-        self.critic.load_weights(path)
+        try:
+            self.critic.load_weights(path)
+        except (OSError, ValueError, KeyError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ValueError(f"cannot read the critic's weights {path} ({reason}): delete or "
+                             "replace the file, or start from another run") from None
         print(f"critic from {path}", file=sys.stderr)
         return True
 
