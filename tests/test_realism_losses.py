@@ -49,6 +49,8 @@ def test_the_realism_judge_is_refused_as_feature_network(image_folder, tmp_path)
                       model_args={"weights": None, "head": "classification"}))
     with pytest.raises(ValueError, match="epoch_photos"):
         train(_config(image_folder, tmp_path / "r", epoch_photos=2))
+    with pytest.raises(ValueError, match="epoch_photos needs one worker"):
+        _config(image_folder, tmp_path / "r", epoch_photos=8, strategy="multiworker").resolved()
     assert not (tmp_path / "r").exists()
     # A damaged critic in init_from's run: one line naming it, and no run folder made.
     from colorizer import create_model

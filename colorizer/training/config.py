@@ -155,6 +155,8 @@ class TrainConfig:
             raise ValueError(f"critic_lr must be positive, got {self.critic_lr}")
         if self.epoch_photos < 0:
             raise ValueError(f"epoch_photos must be >= 0 (0 = one pass), got {self.epoch_photos}")
+        if self.epoch_photos and self.strategy == "multiworker":
+            raise ValueError("epoch_photos needs one worker (its stream is one tf.data pipeline)")
         if self.epoch_photos and self.epoch_photos < self.batch_size:
             raise ValueError(f"epoch_photos ({self.epoch_photos}) is less than one batch "
                              f"({self.batch_size})")
